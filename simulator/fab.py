@@ -1,0 +1,274 @@
+"""A Korean fab: consumes each material grade, holds stock, reorders, rations, loses output.
+
+Per material grade the fab
+- consumes its planned daily use (national pre-shock demand x its share; output plan is flat);
+- rations when cover falls below a trigger: inputs are cut by `ration_saving` in steps that can
+  take it ("halved material inputs in some steps", BusinessKorea) with no loss of output;
+- loses output when stock runs out: the fraction of the day's need it could not meet, times the
+  share of its output that depends on the material;
+- reviews every `review_period_days` with an order-up-to policy per source: source j gets
+  share_j x daily use x (target cover + expected lead time_j + review period) minus
+  (share_j x stock + orders open with j), with shares from sourcing.py. Keeping a position per
+  source means a source that cannot deliver does not soak up the others' orders, and a Japanese
+  source held back by a pending licence gets the whole gap it accumulated once it may take
+  orders again. The expected lead time of a source is a
+  smoothed average of observed order-to-arrival times, but never less than the age of the oldest
+  order still open with it: a buyer sees a stuck licence before anything arrives;
+- raises its target cover to `restricted_target_cover_days` while the material is, or has been
+  announced to become, subject to anything but bulk licensing (stockpiling);
+- places each order as call-off lots (one shipment each) of at most `max_lot_days` of its use;
+- keeps at most one contract per Japanese supplier waiting for a licence under a non-bulk regime
+  (nobody files duplicate contracts behind a stuck one);
+- qualifies new (domestic) suppliers when their programme starts: a gamma-distributed time scaled
+  by the fab's own speed, a chance of failure (then it tries again), then a linear ramp to full use.
+
+At the start of the run the fab holds its initial cover and the pipeline a steady state would
+have (orders in transit covering each source's nominal lead time), so the run starts in balance.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Generator, List, Optional
+
+import numpy as np
+import simpy
+
+from .licensing import LicensingAuthority
+from .params import KOREA, FabConf, FabPolicyConf, SourcingConf
+from .records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
+from .sourcing import adjust_shares, cap_shares, target_shares
+from .suppliers import Supplier
+
+
+class SourceLink:
+    """The fab's relationship with one supplier for one grade."""
+
+    def __init__(self, supplier: Supplier, grade: str, share: float, lead_days: float):
+        self.supplier = supplier
+        self.grade = grade
+        self.share = share
+        self.lead_ewma_days = lead_days
+        self.open: Dict[str, Order] = {}
+        self.qualified_day: Optional[float] = None if supplier.conf.qualification.required else -math.inf
+
+    def usage(self, day: float) -> float:
+        if self.qualified_day is None:
+            return 0.0
+        ramp = self.supplier.conf.qualification.full_use_ramp_days
+        if ramp <= 0 or day - self.qualified_day >= ramp:
+            return 1.0
+        return max(0.0, (day - self.qualified_day) / ramp)
+
+    def expected_lead_days(self, day: float) -> float:
+        oldest = next(iter(self.open.values()), None)
+        age = day - oldest.ordered_day if oldest is not None else 0.0
+        return max(self.lead_ewma_days, age)
+
+    def awaiting_licence(self) -> bool:
+        return any(o.state == AWAITING_LICENCE for o in self.open.values())
+
+
+class MaterialStock:
+    """The fab's stock and sources of one material grade."""
+
+    def __init__(self, material: str, grade: str, daily_use_t: float, national_t_per_day: float,
+                 cover_days: float, dependent_share: float, links: List[SourceLink]):
+        self.material = material
+        self.national_t_per_day = national_t_per_day
+        self.grade = grade
+        self.daily_use_t = daily_use_t
+        self.base_cover_days = cover_days
+        self.on_hand_t = daily_use_t * cover_days
+        self.on_order_t = 0.0
+        self.dependent_share = dependent_share
+        self.links = links
+        self.rationing = False
+        self.stockout = False
+
+
+class Fab:
+    def __init__(self, env: simpy.Environment, f_id: str, conf: FabConf, policy: FabPolicyConf,
+                 sourcing: SourcingConf, authority: LicensingAuthority, announced: Dict[str, str],
+                 recorder: Recorder):
+        self.env = env
+        self.id = f_id
+        self.conf = conf
+        self.policy = policy
+        self.sourcing = sourcing
+        self.authority = authority
+        self.announced = announced  # material -> regime announced but not yet in force
+        self.rec = recorder
+        self.stocks: Dict[tuple, MaterialStock] = {}
+        self._links: Dict[tuple, SourceLink] = {}  # (supplier, grade) -> link
+
+    # --- set-up ------------------------------------------------------------------------------
+    def add_material(self, material: str, grade: str, daily_use_t: float, national_t_per_day: float,
+                     cover_days: float, suppliers: List[Supplier]) -> None:
+        nominal = np.array([s.nominal_t_per_month(grade, 0.0) for s in suppliers])
+        shares = nominal / nominal.sum() if nominal.sum() > 0 else nominal
+        links = [SourceLink(s, grade, float(sh), s.nominal_lead_days(grade))
+                 for s, sh in zip(suppliers, shares)]
+        stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
+                              self.conf.dependent_output_share.get(material, 1.0), links)
+        self.stocks[(material, grade)] = stock
+        for link in links:
+            self._links[(link.supplier.id, grade)] = link
+            self._warm_start_pipeline(stock, link)
+
+    def _warm_start_pipeline(self, stock: MaterialStock, link: SourceLink) -> None:
+        lead = link.lead_ewma_days
+        qty = stock.daily_use_t * link.share * lead
+        if qty <= 0 or lead <= 0:
+            return
+        n = max(1, math.ceil(lead / self.policy.review_period_days))
+        for j in range(n):
+            arrive = (j + 0.5) * lead / n
+            order = self._new_order(link, qty / n, ordered_day=arrive - lead)
+            order.state = IN_TRANSIT
+            order.licence_id = "pre-start"
+            order.exported_day = arrive - link.supplier.lanes[link.grade].mean_days
+            self.env.process(link.supplier.ship_in_transit(order, self, arrive))
+
+    # --- daily step (called by the world's clock) ---------------------------------------------
+    def step(self, day: int) -> None:
+        if day % self.policy.review_period_days == 0:
+            for stock in self.stocks.values():
+                self._review(stock, day)
+        self._consume(day)
+
+    def _consume(self, day: int) -> None:
+        rows = []
+        fab_pct = 100.0
+        for stock in self.stocks.values():
+            d = stock.daily_use_t
+            cover = stock.on_hand_t / d
+            rationing = cover < self.policy.ration_trigger_cover_days
+            if rationing != stock.rationing:
+                stock.rationing = rationing
+                self._event(day, "rationing_started" if rationing else "rationing_ended", stock,
+                            detail=f"cover {cover:.1f} days")
+            need = d * (1.0 - self.policy.ration_saving) if rationing else d
+            use = min(need, stock.on_hand_t)
+            short = need - use
+            stock.on_hand_t -= use
+            if stock.on_hand_t < 1e-9:
+                stock.on_hand_t = 0.0
+            stockout = short > 1e-9
+            if stockout != stock.stockout:
+                stock.stockout = stockout
+                self._event(day, "stockout_started" if stockout else "stockout_ended", stock,
+                            quantity_t=short if stockout else math.nan)
+            pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
+            fab_pct = min(fab_pct, pct)
+            rows.append([day, self.id, stock.material, stock.grade, d, use, short, stock.on_hand_t,
+                         stock.on_hand_t / d, int(rationing), pct])
+        for row in rows:
+            row.append(fab_pct)
+            self.rec.daily.append(tuple(row))
+
+    def _restricted(self, material: str) -> bool:
+        return self.authority.regime[material] != "bulk" or material in self.announced
+
+    def _review(self, stock: MaterialStock, day: int) -> None:
+        m, g = stock.material, stock.grade
+        links = stock.links
+        regime = self.authority.regime[m]
+        nominal = np.array([l.supplier.nominal_t_per_month(g, day) for l in links])
+        usage = np.array([l.usage(day) for l in links])
+        multiplier = self.sourcing.cost_multiplier.get(regime, {}).get(m, 1.0)
+        cost = np.array([multiplier if l.supplier.licensed else 1.0 for l in links])
+        bias = np.array([self.sourcing.home_bias if l.supplier.origin == KOREA else 1.0 for l in links])
+        target = target_shares(nominal, usage, cost, self.sourcing.elasticity[m], bias)
+        caps = np.array([l.supplier.capacity_t_per_day(g, day) for l in links]) / stock.national_t_per_day
+        target = cap_shares(target, caps)
+        step = self.policy.review_period_days / self.policy.switching_adjustment_days \
+            if self.policy.switching_adjustment_days > 0 else 1.0
+        shares = adjust_shares(np.array([l.share for l in links]), target, step)
+
+        cover_target = stock.base_cover_days
+        if self._restricted(m):
+            cover_target = max(cover_target, self.policy.restricted_target_cover_days)
+        per_contract = regime != "bulk"
+        for link, share in zip(links, shares):
+            link.share = float(share)
+            # each source has its own order-up-to position: its share of the stock target over
+            # its own expected lead time, less its share of stock on hand and its open orders
+            position = share * stock.on_hand_t + sum(o.quantity_t for o in link.open.values())
+            wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day)
+                                                  + self.policy.review_period_days)
+            qty = wanted - position
+            if qty < self.policy.min_order_t:
+                continue
+            if (per_contract and link.supplier.licensed and self.policy.one_application_in_flight
+                    and link.awaiting_licence()):
+                continue
+            self._place(stock, link, qty, day)
+
+    # --- orders ------------------------------------------------------------------------------
+    def _new_order(self, link: SourceLink, qty: float, ordered_day: float) -> Order:
+        s = link.supplier
+        order = Order(id=self.rec.new_id("O"), fab=self.id, supplier=s.id, origin=s.origin,
+                      material=s.material, grade=link.grade, quantity_t=qty,
+                      value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day)
+        self.rec.orders.append(order)
+        link.open[order.id] = order
+        self.stocks[(s.material, link.grade)].on_order_t += qty
+        return order
+
+    def _place(self, stock: MaterialStock, link: SourceLink, qty: float, day: int) -> None:
+        """Place `qty` as call-off lots of at most `max_lot_days` of this grade's use: lots ship as
+        they are made, and under per-contract licensing lots placed together share one contract
+        licence, so only what is still unmade when it expires lapses."""
+        lots = max(1, math.ceil(qty / (stock.daily_use_t * self.policy.max_lot_days) - 1e-9))
+        for _ in range(lots):
+            order = self._new_order(link, qty / lots, float(day))
+            self.env.process(link.supplier.fulfil(order, self))
+
+    def receive(self, order: Order) -> None:
+        stock = self.stocks[(order.material, order.grade)]
+        link = self._links[(order.supplier, order.grade)]
+        stock.on_hand_t += order.quantity_t
+        stock.on_order_t -= order.quantity_t
+        del link.open[order.id]
+        a = self.policy.lead_time_smoothing
+        link.lead_ewma_days = a * (order.arrived_day - order.ordered_day) + (1 - a) * link.lead_ewma_days
+
+    def order_failed(self, order: Order) -> None:
+        stock = self.stocks[(order.material, order.grade)]
+        stock.on_order_t -= order.quantity_t
+        del self._links[(order.supplier, order.grade)].open[order.id]
+
+    # --- qualification of new suppliers ------------------------------------------------------
+    def uses(self, supplier: Supplier) -> bool:
+        return any((supplier.id, g) in self._links for g in supplier.grades)
+
+    def qualify(self, supplier: Supplier, rng: np.random.Generator) -> Generator:
+        """Process: qualify `supplier` at this fab; on success every grade link starts ramping.
+        `rng` is the stream of this (fab, supplier) pair, so other pairs do not shift its draws."""
+        q = supplier.conf.qualification
+        mean = q.mean_days * self.conf.qualification_time_factor
+        attempt = 0
+        while True:
+            attempt += 1
+            if mean > 0 and q.cv > 0:
+                shape = 1.0 / q.cv ** 2
+                days = rng.gamma(shape, mean / shape)
+            else:
+                days = mean
+            yield self.env.timeout(days)
+            if rng.random() < q.success_prob:
+                break
+            self.rec.event(self.env.now, self.id, "qualification_failed", material=supplier.material,
+                           origin=supplier.origin, supplier=supplier.id, fab=self.id,
+                           detail=f"attempt {attempt}")
+        for g in supplier.grades:
+            link = self._links.get((supplier.id, g))
+            if link is not None:
+                link.qualified_day = self.env.now
+        self.rec.event(self.env.now, self.id, "supplier_qualified", material=supplier.material,
+                       origin=supplier.origin, supplier=supplier.id, fab=self.id,
+                       detail=f"after {attempt} attempt(s)")
+
+    def _event(self, day, event, stock: MaterialStock, quantity_t=math.nan, detail=""):
+        self.rec.event(day, self.id, event, material=stock.material, grade=stock.grade, fab=self.id,
+                       quantity_t=quantity_t, detail=detail)

@@ -1,0 +1,160 @@
+"""The one module below run.py that knows Hydra and OmegaConf.
+
+- registers the typed schema (`Params`) as `base_config`;
+- registers every `scenarios/*.yaml` as an option of the `scenario` group (package `_global_`), so
+  `scenario=NAME` works from any working directory and a new YAML file is a new scenario;
+- composes a config and turns it into validated `Params`;
+- turns every configuration error into one line that names the key and the value.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .params import Params
+from .validation import ConfigError, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "configs"
+SCENARIO_DIR = ROOT / "scenarios"
+
+DEFAULT_SCENARIO = "curbs_2019"  # keep in step with configs/config.yaml
+
+_registered = False
+
+
+def scenario_names() -> List[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def _load_scenario(path: Path) -> DictConfig:
+    try:
+        return OmegaConf.load(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"scenarios/{path.name} is not valid YAML{where}: {problem}") from None
+
+
+def register() -> None:
+    """Register the schema, the scenarios and the `project_root` resolver (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Params)
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        node = _load_scenario(path)
+        if node is None or not isinstance(node, DictConfig):
+            raise ConfigError(f"scenarios/{path.name} must be a mapping of config keys")
+        cs.store(group="scenario", name=path.stem, node=node, package="_global_")
+    if not OmegaConf.has_resolver("project_root"):
+        OmegaConf.register_new_resolver("project_root", lambda: str(ROOT))
+    _registered = True
+
+
+def to_params(cfg: DictConfig, scenario: str) -> Params:
+    """Composed config -> validated Params. Raises ConfigError with a one-line message."""
+    try:
+        params = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(one_line(exc)) from None
+    params.scenario_name = scenario
+    validate(params)
+    return params
+
+
+def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = ()) -> Params:
+    """Compose `scenario` with `overrides` as run.py would, without running anything."""
+    register()
+    if scenario not in scenario_names():
+        raise ConfigError(f"scenario={scenario}: unknown scenario (known: {', '.join(scenario_names())})")
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
+    except ConfigError:
+        raise
+    except Exception as exc:  # Hydra wraps composition errors in several exception types
+        raise ConfigError(one_line(exc)) from None
+    return to_params(cfg, scenario)
+
+
+def config_hash(cfg: DictConfig) -> str:
+    text = OmegaConf.to_yaml(cfg, resolve=True, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def one_line(exc: BaseException) -> str:
+    """Hydra/OmegaConf errors are multi-line with hints; keep what names the key and the value."""
+    parts = []
+    seen = set()
+    e: Optional[BaseException] = exc
+    while e is not None:
+        text = " ".join(line.strip() for line in str(e).splitlines()
+                        if line.strip() and not line.strip().startswith(("full_key:", "object_type=",
+                                                                         "reference_type=",
+                                                                         "To append",
+                                                                         "Set the environment")))
+        key = getattr(e, "full_key", None)
+        if key and key not in text:
+            text = f"{key}: {text}"
+        if text and text not in seen:
+            parts.append(text)
+            seen.add(text)
+        e = e.__cause__ or e.__context__
+    return "; ".join(parts) or type(exc).__name__
+
+
+# --- checking a command line before Hydra runs it ------------------------------------------
+_HYDRA_FLAGS_WITHOUT_CHECK = ("--help", "-h", "--hydra-help", "--info", "--cfg", "-c",
+                              "--shell-completion", "--resolve", "--package", "-p",
+                              "--config-path", "-cp", "--config-name", "-cn", "--config-dir",
+                              "-cd", "--experimental-rerun", "--version")
+
+
+def check_command_line(argv: Sequence[str]) -> Optional[str]:
+    """Compose every value of the command line's overrides (each sweep value at least once) and
+    validate it. Returns a one-line error, or None if the command line is sound."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in argv):
+        return None
+    args = [a for a in argv if a not in ("-m", "--multirun")]
+    try:
+        register()
+        parsed = OverridesParser.create().parse_overrides(args)
+    except ConfigError as exc:
+        return str(exc)
+    except Exception as exc:
+        return one_line(exc)
+    choices = []
+    for o in parsed:
+        if o.key_or_group.startswith("hydra"):
+            continue
+        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+        prefix = o.input_line.split("=", 1)[0]
+        choices.append([f"{prefix}={v}" for v in values])
+    # every value of every override, each combined with the first value of the others
+    combos = [[c[0] for c in choices]]
+    for i, options in enumerate(choices):
+        for v in options[1:]:
+            combos.append([*(c[0] for c in choices[:i]), v, *(c[0] for c in choices[i + 1:])])
+    try:
+        for combo in combos:
+            scenario = next((c.split("=", 1)[1] for c in combo if c.startswith("scenario=")),
+                            DEFAULT_SCENARIO)
+            rest = [c for c in combo if not c.startswith("scenario=")]
+            compose_params(scenario, rest)
+    except ConfigError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,247 @@
+"""Japan's export licensing authority (METI) for exports of the controlled materials to Korea.
+
+Each material has a regime that timeline events change: `bulk`, `individual` or `special_bulk`.
+A regime's *scope* says what one licence covers:
+- bulk (`exporter`): one licence per exporter and material covers every shipment to Korea for
+  its validity (3 years); renewal is a quick (~7 day) application started ahead of expiry;
+- individual (`contract`): every contract needs its own licence, valid 6 months; a contract not
+  exported by then lapses;
+- special bulk (`pair`): one licence per exporter x consignee pair, valid up to 3 years, still
+  reviewed case by case (photoresist from 2019-12-20).
+
+An application first has its documents prepared, then waits for a reviewer (limited capacity,
+shared across materials), then runs a review clock drawn from a lognormal truncated to the
+statutory window. During review the authority may ask for documents again: the clock stops while
+the applicant answers, part of the elapsed clock restarts, and the file goes back to the queue.
+Re-requests are what push some reviews past the 90-day window, as observed for liquid HF.
+
+When a regime becomes stricter (bulk < special bulk < individual), licences of the old regime stop
+covering exports; when it loosens (special bulk, the 2023 lift), granted licences stay valid. Either
+way applications pending under the old regime are withdrawn and waiting orders apply under the new.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Generator, Tuple
+
+import numpy as np
+import simpy
+
+from .params import LicensingConf, RegimeConf
+from .records import Licence, Order, Recorder
+
+BULK = "bulk"
+
+
+class _NoReviewer:
+    """Stands in for a reviewer request when a regime's applications need no case review."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+STRICTNESS = {"bulk": 0, "special_bulk": 1, "individual": 2}
+
+
+class LicensingAuthority:
+    actor = "licensing_authority"
+
+    def __init__(self, env: simpy.Environment, conf: LicensingConf, materials, rng: np.random.Generator,
+                 recorder: Recorder):
+        self.env = env
+        self.conf = conf
+        self.rng = rng
+        self.rec = recorder
+        self.regime: Dict[str, str] = {m: conf.initial_regime for m in materials}
+        self.reviewers = simpy.Resource(env, capacity=conf.reviewers)
+        self._current: Dict[Tuple, Licence] = {}  # scope key -> latest approved licence
+        self._pending: Dict[Tuple, Licence] = {}  # scope key -> application in flight
+        self._covering: Dict[str, Licence] = {}  # order id -> its approved contract licence
+        self._regime_changed = {m: env.event() for m in materials}
+
+    # --- what exporters and orders ask -------------------------------------------------------
+    def permits(self, lic: Licence, day: float) -> bool:
+        return (lic.outcome == "approved" and math.isnan(lic.revoked_day)
+                and lic.valid_from <= day < lic.valid_until)
+
+    def expired(self, lic: Licence, day: float) -> bool:
+        return lic.outcome == "approved" and math.isnan(lic.revoked_day) and day >= lic.valid_until
+
+    def obtain(self, order: Order) -> Generator:
+        """Process: wait until a licence covers `order` under the regime in force; return it,
+        or None if the application is denied.
+
+        Under the contract scope, orders of one supplier -> fab -> grade link that need a licence
+        while that link's application is still pending join it: one contract covers the quantity
+        the buyer has open with the exporter. (The fab files no new order to the link meanwhile,
+        so only orders already open when a regime change revoked their licence ever join.)"""
+        m = order.material
+        while True:
+            regime = self.regime[m]
+            conf = self.conf.regime(regime)
+            contract = conf.scope == "contract"
+            key = self._key(conf.scope, order)
+            cur = self._covering.get(order.id) if contract else self._current.get(key)
+            pend = self._pending.get(key)
+            if cur is not None and self.permits(cur, self.env.now):
+                if (not contract and pend is None
+                        and cur.valid_until - self.env.now <= conf.renewal_lead_days):
+                    self._apply(regime, conf, key, order, renewal=True)
+                return cur
+            if pend is None:
+                pend = self._apply(regime, conf, key, order, renewal=False)
+            elif contract and order.id not in pend.order_ids:
+                pend.order_ids.append(order.id)
+                pend.quantity_t += order.quantity_t
+            changed = self._regime_changed[m]
+            yield pend.done | changed
+            if pend.done.triggered:
+                if pend.outcome == "denied":
+                    return None
+                if pend.outcome == "approved" and (not contract or order.id in pend.order_ids):
+                    return pend
+            # withdrawn or the regime changed: the loop re-evaluates under the regime in force
+
+    # --- what the timeline does --------------------------------------------------------------
+    def set_regime(self, material: str, regime: str, detail: str = "") -> None:
+        old = self.regime[material]
+        if regime == old:
+            return
+        self.regime[material] = regime
+        now = self.env.now
+        self.rec.event(now, self.actor, "regime_changed", material=material,
+                       detail=f"{old} -> {regime}{'; ' + detail if detail else ''}")
+        tighter = STRICTNESS[regime] > STRICTNESS[old]
+        if tighter:
+            for lic in self._current.values():
+                if lic.material == material and lic.regime == old and self.permits(lic, now):
+                    lic.revoked_day = now
+                    self.rec.event(now, self.actor, "licence_revoked", material=material,
+                                   supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                                   detail=f"{old} licence no longer covers exports under {regime}")
+        # Files pending under the old regime are withdrawn when the regime tightens, or when it
+        # loosens to a routine (reviewer-free) bulk licence that beats a queued case review. A
+        # loosening between case-reviewed regimes keeps the files already in the queue.
+        if tighter or not self.conf.regime(regime).uses_reviewers:
+            for lic in list(self._pending.values()):
+                if lic.material == material and lic.regime != regime and lic.outcome == "pending":
+                    lic.process.interrupt("regime changed")
+            fired = self._regime_changed[material]
+            self._regime_changed[material] = self.env.event()
+            fired.succeed()
+
+    def grant_initial_bulk(self, supplier: str, material: str) -> None:
+        """At the start of the run every exporter already holds a bulk licence, issued at a
+        uniformly random time within the last validity period (so renewals are spread out)."""
+        conf = self.conf.bulk
+        issued = -self.rng.uniform(0.0, conf.validity_days)
+        lic = Licence(id=self.rec.new_id("L"), regime=BULK, scope=conf.scope, supplier=supplier,
+                      fab="", material=material, grade="", order_ids=[],
+                      documents=conf.documents[material], applied_day=issued,
+                      submitted_day=issued, decided_day=issued, outcome="approved",
+                      valid_from=issued, valid_until=issued + conf.validity_days)
+        self.rec.licences.append(lic)
+        self._current[("exporter", supplier, material)] = lic
+        self.env.process(self._expire(lic))
+
+    # --- inside the authority ----------------------------------------------------------------
+    @staticmethod
+    def _key(scope: str, order: Order) -> Tuple:
+        if scope == "exporter":
+            return ("exporter", order.supplier, order.material)
+        if scope == "pair":
+            return ("pair", order.supplier, order.fab, order.material)
+        return ("contract", order.supplier, order.fab, order.grade)
+
+    def _apply(self, regime: str, conf: RegimeConf, key: Tuple, order: Order, renewal: bool) -> Licence:
+        contract = conf.scope == "contract"
+        lic = Licence(id=self.rec.new_id("L"), regime=regime, scope=conf.scope, supplier=order.supplier,
+                      fab="" if conf.scope == "exporter" else order.fab, material=order.material,
+                      grade=order.grade if contract else "",
+                      order_ids=[order.id] if contract else [],
+                      documents=conf.documents[order.material], applied_day=self.env.now,
+                      quantity_t=order.quantity_t if contract else math.nan, renewal=renewal)
+        lic.done = self.env.event()
+        self.rec.licences.append(lic)
+        self._pending[key] = lic
+        self.rec.event(self.env.now, self.actor, "licence_applied", material=lic.material,
+                       grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                       order_id=order.id if contract else "", quantity_t=lic.quantity_t,
+                       detail=f"{regime}{' renewal' if renewal else ''}, {lic.documents} documents")
+        lic.process = self.env.process(self._review(lic, conf, key, order.grade))
+        return lic
+
+    def _review_clock(self, conf: RegimeConf) -> float:
+        draw = conf.review_days_median * math.exp(conf.review_days_sigma * self.rng.standard_normal())
+        return float(np.clip(draw, conf.review_days_min, conf.review_days_max))
+
+    def _review(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> Generator:
+        env, rng = self.env, self.rng
+        try:
+            yield env.timeout(lic.documents * conf.document_prep_days_per_doc)
+            lic.submitted_day = env.now
+            clock = self._review_clock(conf)
+            elapsed = 0.0
+            q = conf.rerequest_prob_per_document.get(lic.material, {}).get(grade, 0.0)
+            p_round = 1.0 - (1.0 - q) ** lic.documents  # some document of the file is found wanting
+            while clock > 1e-9:
+                with (self.reviewers.request() if conf.uses_reviewers else _NoReviewer()) as req:
+                    if req is not None:
+                        yield req
+                    if not (lic.rerequests < conf.max_rerequests and rng.random() < p_round):
+                        yield env.timeout(clock)
+                        break
+                    t = rng.uniform(0.0, clock)
+                    yield env.timeout(t)
+                    clock -= t
+                    elapsed += t
+                # documents asked for again: the file leaves the reviewer while the applicant answers
+                lic.rerequests += 1
+                self.rec.event(env.now, self.actor, "documents_rerequested", material=lic.material,
+                               grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                               order_id=lic.order_list, detail=f"round {lic.rerequests}")
+                if conf.rerequest_response_days_mean > 0:
+                    yield env.timeout(rng.exponential(conf.rerequest_response_days_mean))
+                restart = conf.rerequest_clock_restart_fraction * elapsed
+                clock += restart
+                elapsed -= restart
+        except simpy.Interrupt:
+            lic.outcome = "withdrawn"  # the reviewer (or queue place) is freed by the `with`
+        self._decide(lic, conf, key)
+
+    def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple) -> None:
+        now = self.env.now
+        lic.decided_day = now
+        if self._pending.get(key) is lic:
+            del self._pending[key]
+        if lic.outcome == "pending":
+            lic.outcome = "denied" if self.rng.random() < conf.denial_prob else "approved"
+        if lic.outcome == "approved":
+            lic.valid_from = now
+            lic.valid_until = now + conf.validity_days
+            if lic.scope == "contract":
+                for oid in lic.order_ids:
+                    self._covering[oid] = lic
+            else:
+                self._current[key] = lic
+            self.env.process(self._expire(lic))
+        self.rec.event(now, self.actor, f"licence_{lic.outcome}", material=lic.material,
+                       grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                       order_id=lic.order_list, quantity_t=lic.quantity_t,
+                       detail=f"{lic.regime}, {now - lic.applied_day:.1f} days, "
+                              f"{lic.rerequests} re-requests")
+        lic.done.succeed()
+
+    def _expire(self, lic: Licence) -> Generator:
+        yield self.env.timeout(max(0.0, lic.valid_until - self.env.now))
+        if not math.isnan(lic.revoked_day):
+            return
+        if lic.scope == "contract" and lic.used_t >= lic.quantity_t:
+            return  # fulfilled before it ran out: nothing lapsed
+        unused = lic.quantity_t - lic.used_t if lic.scope == "contract" else math.nan
+        self.rec.event(self.env.now, self.actor, "licence_expired", material=lic.material,
+                       grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                       order_id=lic.order_list, quantity_t=unused, detail=lic.regime)

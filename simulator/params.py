@@ -1,0 +1,191 @@
+"""Typed parameters of a run: the world, the policy timeline and the run settings.
+
+These dataclasses are the schema Hydra validates YAML against (see `hydra_config.py`), and they
+are also what the model receives. Nothing below this module reads a config file or knows Hydra:
+`simulate(params)` takes a `Params` built any way the caller likes.
+
+Conventions: dates are ISO strings (`YYYY-MM-DD`) in the config and become day indices (day 0 =
+`run.start_date`) in the model; quantities are tonnes (`_t`), money USD (`_usd`), time days
+(`_days`). Not `frozen`: Hydra documents that frozen dataclasses block overrides. Treat params as
+read-only and derive variants with `dataclasses.replace`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+REGIMES = ("bulk", "individual", "special_bulk")
+SCOPES = ("exporter", "pair", "contract")
+EVENT_KINDS = ("announce_regime", "set_regime", "whitelist", "programme", "note")
+JAPAN = "JP"
+KOREA = "KR"
+
+
+@dataclass
+class GradeConf:
+    description: str = ""
+    mode: str = "sea"  # shipping mode used for this grade (selects the lane with this origin and mode)
+
+
+@dataclass
+class MaterialConf:
+    name: str = "???"
+    hs_code: str = "???"
+    unit_value_usd_per_t: float = "???"  # type: ignore[assignment]
+    initial_cover_days: float = "???"  # type: ignore[assignment]
+    grades: Dict[str, GradeConf] = field(default_factory=dict)
+    # Korean imports by origin country before the shock (Jan 2018 - Jun 2019), tonnes per month.
+    pre_shock_imports_t_per_month: Dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class QualificationConf:
+    required: bool = False  # incumbents are already qualified at every fab
+    mean_days: float = 90.0  # mean time to qualify at a fab with time factor 1
+    cv: float = 0.3  # coefficient of variation of the qualification time (gamma distributed)
+    success_prob: float = 1.0  # chance a qualification attempt succeeds; a failure restarts it
+    full_use_ramp_days: float = 0.0  # after qualifying, usage weight ramps linearly 0 -> 1
+
+
+@dataclass
+class SupplierConf:
+    name: str = "???"
+    origin: str = "???"  # ISO country code of the producing plant
+    material: str = "???"
+    grade_mix: Dict[str, float] = field(default_factory=dict)  # share of its Korea-bound output by grade
+    share_of_origin: float = 0.0  # its share of the origin's pre-shock exports of the material to Korea
+    capacity_headroom: float = 0.0  # capacity for Korea above its pre-shock flow, as a fraction
+    capacity_ramp: Dict[str, float] = field(default_factory=dict)  # date -> added t/month, linear between
+    production_lead_days: float = "???"  # type: ignore[assignment]
+    programme: str = ""  # "" = always active; else active from the date a `programme` event starts it
+    qualification: QualificationConf = field(default_factory=QualificationConf)
+
+
+@dataclass
+class LaneConf:
+    origin: str = "???"
+    mode: str = "???"
+    transit_days_min: float = "???"  # type: ignore[assignment]
+    transit_days_mode: float = "???"  # type: ignore[assignment]
+    transit_days_max: float = "???"  # type: ignore[assignment]
+    customs_days: float = 0.0
+
+
+@dataclass
+class FabConf:
+    name: str = "???"
+    kind: str = ""
+    # share of national demand of each material grade: material -> grade -> share
+    demand_share: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    # share of the fab's output that stops when a material runs out: material -> share (default 1)
+    dependent_output_share: Dict[str, float] = field(default_factory=dict)
+    qualification_time_factor: float = 1.0  # multiplies every supplier's qualification time here
+
+
+@dataclass
+class FabPolicyConf:
+    initial_cover_days: Optional[float] = None  # None: each material's initial_cover_days
+    review_period_days: int = 7
+    restricted_target_cover_days: float = 120.0
+    ration_trigger_cover_days: float = 14.0
+    ration_saving: float = 0.25
+    lead_time_smoothing: float = 0.3
+    switching_adjustment_days: float = 120.0
+    min_order_t: float = 0.01
+    max_lot_days: float = 7.0  # an order ships in lots of at most this many days of the fab's use
+    one_application_in_flight: bool = True
+
+
+@dataclass
+class SourcingConf:
+    # CES elasticity of substitution between sources, per material
+    elasticity: Dict[str, float] = field(default_factory=dict)
+    # effective cost multiplier of buying from a source under a regime: regime -> material -> multiplier
+    cost_multiplier: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    home_bias: float = 1.0  # weight multiplier for Korean domestic sources
+
+
+@dataclass
+class RegimeConf:
+    scope: str = "???"  # exporter | pair | contract: what one licence covers
+    documents: Dict[str, int] = field(default_factory=dict)  # material -> documents per application
+    document_prep_days_per_doc: float = 0.0
+    uses_reviewers: bool = True
+    review_days_median: float = "???"  # type: ignore[assignment]
+    review_days_sigma: float = 0.0  # lognormal shape of the review clock
+    review_days_min: float = 0.0
+    review_days_max: float = "???"  # type: ignore[assignment]
+    rerequest_prob_per_document: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    rerequest_response_days_mean: float = 0.0
+    rerequest_clock_restart_fraction: float = 0.0
+    max_rerequests: int = 0
+    denial_prob: float = 0.0
+    validity_days: float = "???"  # type: ignore[assignment]
+    renewal_lead_days: float = 0.0
+
+
+@dataclass
+class LicensingConf:
+    initial_regime: str = "bulk"
+    reviewers: int = 1
+    bulk: RegimeConf = field(default_factory=RegimeConf)
+    individual: RegimeConf = field(default_factory=RegimeConf)
+    special_bulk: RegimeConf = field(default_factory=RegimeConf)
+
+    def regime(self, name: str) -> RegimeConf:
+        return getattr(self, name)
+
+
+@dataclass
+class EventConf:
+    date: str = "???"
+    kind: str = "???"
+    label: str = ""
+    materials: List[str] = field(default_factory=list)  # empty: every material
+    regime: str = ""  # announce_regime, set_regime
+    effective_date: str = ""  # announce_regime: when the announced regime takes effect
+    country: str = ""  # whitelist
+    status: str = ""  # whitelist: removed | restored
+    programme: str = ""  # programme: name that suppliers' `programme` refers to
+
+
+@dataclass
+class WindowConf:
+    start: str = "???"
+    end: str = "???"
+
+
+@dataclass
+class MetricsConf:
+    shock_date: str = "2019-07-04"
+    recovery_fill_threshold: float = 0.95
+    recovery_sustain_days: int = 30
+    windows: Dict[str, WindowConf] = field(default_factory=dict)
+
+
+@dataclass
+class RunConf:
+    start_date: str = "2018-01-01"
+    end_date: str = "2024-12-31"
+    replications: int = 20
+    seed: int = 20190704
+    workers: int = 0  # 0: one per core, at most one per replication
+
+
+@dataclass
+class Params:
+    materials: Dict[str, MaterialConf] = field(default_factory=dict)
+    suppliers: Dict[str, SupplierConf] = field(default_factory=dict)
+    lanes: Dict[str, LaneConf] = field(default_factory=dict)
+    fabs: Dict[str, FabConf] = field(default_factory=dict)
+    fab: FabPolicyConf = field(default_factory=FabPolicyConf)
+    sourcing: SourcingConf = field(default_factory=SourcingConf)
+    licensing: LicensingConf = field(default_factory=LicensingConf)
+    timeline: Dict[str, EventConf] = field(default_factory=dict)
+    metrics: MetricsConf = field(default_factory=MetricsConf)
+    run: RunConf = field(default_factory=RunConf)
+    scenario_name: str = "custom"  # set by run.py from the chosen scenario file
+
+    def items(self) -> List[tuple]:
+        """Every (material, grade) pair, in config order."""
+        return [(m, g) for m, mat in self.materials.items() for g in mat.grades]

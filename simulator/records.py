@@ -1,0 +1,98 @@
+"""What happens in a run, as records. Actors only append here; tables are built after the run.
+
+`Order` and `Licence` are the two things whose life spans many events; they are mutable while
+the run goes on and become one row each of `shipments` and `licences`. Everything else that
+happens is one row of `events`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+NaN = math.nan
+
+# order states, in the order an order passes through them
+AWAITING_LICENCE = "awaiting_licence"
+IN_PRODUCTION = "in_production"
+IN_TRANSIT = "in_transit"
+DELIVERED = "delivered"
+LAPSED = "lapsed"  # its licence expired before the goods could be exported
+DENIED = "denied"  # its licence application was denied
+ORDER_STATES = (AWAITING_LICENCE, IN_PRODUCTION, IN_TRANSIT, DELIVERED, LAPSED, DENIED)
+
+
+@dataclass(eq=False)
+class Order:
+    """One contract: a quantity of one grade from one supplier to one fab, shipped as one lot."""
+    id: str
+    fab: str
+    supplier: str
+    origin: str
+    material: str
+    grade: str
+    quantity_t: float
+    value_usd: float
+    ordered_day: float
+    state: str = AWAITING_LICENCE
+    licence_id: str = ""
+    exported_day: float = NaN
+    arrived_day: float = NaN
+    ended_day: float = NaN  # day it lapsed or was denied
+
+
+@dataclass(eq=False)
+class Licence:
+    """One licence application and, if approved, the licence it became."""
+    id: str
+    regime: str
+    scope: str
+    supplier: str
+    fab: str  # "" for an exporter-wide (bulk) licence
+    material: str
+    grade: str  # "" unless the licence is for one contract
+    order_ids: List[str]  # contract licences: the orders the contract covers
+    documents: int
+    applied_day: float
+    quantity_t: float = NaN  # contract licences only: the contract quantity
+    submitted_day: float = NaN
+    decided_day: float = NaN
+    outcome: str = "pending"  # pending | approved | denied | withdrawn
+    rerequests: int = 0
+    valid_from: float = NaN
+    valid_until: float = NaN
+    revoked_day: float = NaN
+    used_t: float = 0.0
+    renewal: bool = False
+    done: Optional[object] = field(default=None, repr=False)  # simpy.Event fired on decision
+    process: Optional[object] = field(default=None, repr=False)  # the review process
+
+    @property
+    def order_list(self) -> str:
+        return ";".join(self.order_ids)
+
+
+class Recorder:
+    """Collects one replication's records."""
+
+    def __init__(self):
+        self.events: List[tuple] = []
+        self.orders: List[Order] = []
+        self.licences: List[Licence] = []
+        self.daily: List[tuple] = []
+        self._next = {"O": 0, "L": 0}
+
+    def new_id(self, prefix: str) -> str:
+        self._next[prefix] += 1
+        return f"{prefix}{self._next[prefix]:06d}"
+
+    def event(self, day, actor, event, *, material="", grade="", origin="", supplier="", fab="",
+              licence_id="", order_id="", quantity_t=NaN, detail=""):
+        self.events.append((day, actor, event, material, grade, origin, supplier, fab,
+                            licence_id, order_id, quantity_t, detail))
+
+
+EVENT_COLUMNS = ["day", "actor", "event", "material", "grade", "origin", "supplier", "fab",
+                 "licence_id", "order_id", "quantity_t", "detail"]
+DAILY_COLUMNS = ["day", "fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
+                 "inventory_t", "cover_days", "rationing", "production_pct", "fab_production_pct"]

@@ -1,0 +1,136 @@
+"""Suppliers: Japanese exporters, third-country exporters and Korean domestic producers.
+
+A supplier makes one material, in one or more grades, on one production line per grade. Its
+capacity for Korea is its pre-shock flow times (1 + headroom) plus any dated capacity ramp (new
+plants, linear between the ramp's dates). Orders are produced first-come first-served: an order
+of q tonnes occupies the line for q / capacity days, then waits the production lead time.
+
+Japanese suppliers export under the licensing authority: an order is produced only once a licence
+covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
+again at the gate: if it expired meanwhile the order lapses; if a regime change revoked it, the
+order applies again. Third-country and domestic suppliers are outside Japanese licensing.
+
+A supplier whose `programme` is set is dormant until a timeline event starts that programme.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Generator, Optional
+
+import numpy as np
+import simpy
+
+from .calendar import Calendar
+from .licensing import LicensingAuthority
+from .params import JAPAN, MaterialConf, SupplierConf
+from .records import (DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED, Order, Recorder)
+from .shipping import Lane, find_lane
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class CapacityRamp:
+    """Piecewise-linear added capacity (t/month) over calendar days; flat outside its dates."""
+
+    def __init__(self, ramp: Dict[str, float], cal: Calendar):
+        points = sorted((cal.day(d), float(v)) for d, v in ramp.items())
+        self.days = np.array([p[0] for p in points], dtype=float)
+        self.values = np.array([p[1] for p in points], dtype=float)
+
+    def at(self, day: float) -> float:
+        if self.days.size == 0 or day < self.days[0]:
+            return 0.0
+        return float(np.interp(day, self.days, self.values))
+
+
+class Supplier:
+    def __init__(self, env: simpy.Environment, s_id: str, conf: SupplierConf, material: MaterialConf,
+                 lanes: Dict[str, Lane], authority: LicensingAuthority, rng: np.random.Generator,
+                 recorder: Recorder, cal: Calendar):
+        self.env = env
+        self.id = s_id
+        self.conf = conf
+        self.material = conf.material
+        self.origin = conf.origin
+        self.unit_value_usd_per_t = material.unit_value_usd_per_t
+        self.licensed = conf.origin == JAPAN
+        self.authority = authority
+        self.rng = rng
+        self.rec = recorder
+        pre_shock = material.pre_shock_imports_t_per_month.get(conf.origin, 0.0) * conf.share_of_origin
+        self.pre_shock_t_per_month = pre_shock
+        self.ramp = CapacityRamp(conf.capacity_ramp, cal)
+        self.grades = {g: share for g, share in conf.grade_mix.items() if share > 0}
+        self.lines = {g: simpy.Resource(env, capacity=1) for g in self.grades}
+        self.lanes = {g: find_lane(lanes, conf.origin, material.grades[g].mode) for g in self.grades}
+        self.active_from: Optional[float] = None if conf.programme else -math.inf
+
+    # --- what buyers see ---------------------------------------------------------------------
+    def active(self, day: float) -> bool:
+        return self.active_from is not None and day >= self.active_from
+
+    def nominal_t_per_month(self, grade: str, day: float) -> float:
+        """Supply a buyer can count on in normal times: pre-shock flow plus ramped new capacity."""
+        if not self.active(day):
+            return 0.0
+        return (self.pre_shock_t_per_month + self.ramp.at(day)) * self.grades.get(grade, 0.0)
+
+    def capacity_t_per_day(self, grade: str, day: float) -> float:
+        if not self.active(day):
+            return 0.0
+        monthly = self.pre_shock_t_per_month * (1.0 + self.conf.capacity_headroom) + self.ramp.at(day)
+        return monthly * self.grades.get(grade, 0.0) / DAYS_PER_MONTH
+
+    def nominal_lead_days(self, grade: str) -> float:
+        """Order-to-arrival time with an idle line and no licence wait (used to seed expectations)."""
+        return self.conf.production_lead_days + self.lanes[grade].mean_days
+
+    # --- fulfilment --------------------------------------------------------------------------
+    def fulfil(self, order: Order, fab) -> Generator:
+        """Process: licence (if Japanese), production, export, transit, delivery to `fab`."""
+        env = self.env
+        lic = None
+        if self.licensed:
+            lic = yield from self.authority.obtain(order)
+            if lic is None:
+                return self._end(order, fab, DENIED, "licence denied")
+            order.licence_id = lic.id
+        order.state = IN_PRODUCTION
+        line = self.lines[order.grade]
+        with line.request() as req:
+            yield req
+            while self.capacity_t_per_day(order.grade, env.now) <= 0:
+                yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
+            yield env.timeout(order.quantity_t / self.capacity_t_per_day(order.grade, env.now))
+        yield env.timeout(self.conf.production_lead_days)
+        if self.licensed:
+            while not self.authority.permits(lic, env.now):
+                if self.authority.expired(lic, env.now):
+                    return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                lic = yield from self.authority.obtain(order)  # revoked by a regime change
+                if lic is None:
+                    return self._end(order, fab, DENIED, "licence denied")
+                order.licence_id = lic.id
+            lic.used_t += order.quantity_t
+        order.state = IN_TRANSIT
+        order.exported_day = env.now
+        yield env.timeout(self.lanes[order.grade].sample_days(self.rng))
+        order.state = DELIVERED
+        order.arrived_day = env.now
+        fab.receive(order)
+
+    def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> Generator:
+        """Process for an order already on its way when the run starts (the warm-start pipeline)."""
+        yield self.env.timeout(arrive_in_days)
+        order.state = DELIVERED
+        order.arrived_day = self.env.now
+        fab.receive(order)
+
+    def _end(self, order: Order, fab, state: str, detail: str) -> None:
+        order.state = state
+        order.ended_day = self.env.now
+        self.rec.event(self.env.now, self.id, f"order_{state}", material=order.material,
+                       grade=order.grade, origin=self.origin, supplier=self.id, fab=order.fab,
+                       licence_id=order.licence_id, order_id=order.id,
+                       quantity_t=order.quantity_t, detail=detail)
+        fab.order_failed(order)

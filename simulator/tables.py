@@ -1,0 +1,98 @@
+"""One replication's records -> tidy tables (pandas), with units in column names.
+
+Every row carries its replication; dates are ISO strings next to day indices, so a table can be
+read without the run's calendar. `imports_monthly` is the grid of every month x material x foreign
+origin in the world (zeros included), as Korean customs would report it: by HS code (material),
+recorded on the arrival day.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict
+
+import numpy as np
+import pandas as pd
+
+from .calendar import Calendar
+from .params import KOREA, Params
+from .records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
+
+TABLES = ("events", "licences", "shipments", "daily", "imports_monthly")
+
+
+def _iso(cal: Calendar, days) -> np.ndarray:
+    days = np.asarray(days, dtype=float)
+    out = np.full(days.shape, "", dtype=object)
+    ok = ~np.isnan(days)
+    out[ok] = cal.dates(days[ok]).astype(str)
+    return out
+
+
+def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.DataFrame]:
+    cal = Calendar(p.run.start_date, p.run.end_date)
+
+    events = pd.DataFrame(rec.events, columns=EVENT_COLUMNS)
+    events.insert(0, "replication", replication)
+    events.insert(2, "date", _iso(cal, events["day"]))
+
+    lic = pd.DataFrame([{
+        "replication": replication, "licence_id": l.id, "regime": l.regime, "scope": l.scope,
+        "supplier": l.supplier, "fab": l.fab, "material": l.material, "grade": l.grade,
+        "order_ids": l.order_list, "renewal": l.renewal, "pre_start": l.applied_day < 0,
+        "documents": l.documents, "rerequests": l.rerequests,
+        "applied_day": l.applied_day, "decided_day": l.decided_day,
+        "review_days": l.decided_day - l.applied_day, "outcome": l.outcome,
+        "valid_from_day": l.valid_from, "valid_until_day": l.valid_until,
+        "revoked_day": l.revoked_day, "quantity_t": l.quantity_t, "used_t": l.used_t,
+        "lapsed_t": (l.quantity_t - l.used_t) if (l.scope == "contract" and l.outcome == "approved"
+                                                  and l.valid_until < cal.horizon_days
+                                                  and math.isnan(l.revoked_day)) else 0.0,
+    } for l in rec.licences], columns=LICENCE_COLUMNS)
+    for col in ("applied", "decided", "valid_from", "valid_until", "revoked"):
+        lic.insert(lic.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, lic[f"{col}_day"]))
+
+    ship = pd.DataFrame([{
+        "replication": replication, "order_id": o.id, "fab": o.fab, "supplier": o.supplier,
+        "origin": o.origin, "material": o.material, "grade": o.grade, "quantity_t": o.quantity_t,
+        "value_usd": o.value_usd, "state": o.state, "licence_id": o.licence_id,
+        "ordered_day": o.ordered_day, "exported_day": o.exported_day, "arrived_day": o.arrived_day,
+        "ended_day": o.ended_day, "lead_days": o.arrived_day - o.ordered_day,
+    } for o in rec.orders], columns=SHIPMENT_COLUMNS)
+    for col in ("ordered", "exported", "arrived", "ended"):
+        ship.insert(ship.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, ship[f"{col}_day"]))
+
+    daily = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
+    daily.insert(0, "replication", replication)
+    daily.insert(2, "date", _iso(cal, daily["day"]))
+
+    return {"events": events, "licences": lic, "shipments": ship, "daily": daily,
+            "imports_monthly": imports_monthly(p, ship, cal, replication)}
+
+
+LICENCE_COLUMNS = ["replication", "licence_id", "regime", "scope", "supplier", "fab", "material",
+                   "grade", "order_ids", "renewal", "pre_start", "documents", "rerequests",
+                   "applied_day", "decided_day", "review_days", "outcome", "valid_from_day",
+                   "valid_until_day", "revoked_day", "quantity_t", "used_t", "lapsed_t"]
+SHIPMENT_COLUMNS = ["replication", "order_id", "fab", "supplier", "origin", "material", "grade",
+                    "quantity_t", "value_usd", "state", "licence_id", "ordered_day",
+                    "exported_day", "arrived_day", "ended_day", "lead_days"]
+
+
+def month_grid(cal: Calendar) -> list:
+    months = pd.period_range(cal.start, cal.end, freq="M")
+    return [str(m) for m in months]
+
+
+def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: int) -> pd.DataFrame:
+    origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != KOREA})
+    grid = pd.MultiIndex.from_tuples(
+        [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
+        names=["month", "material", "origin"])
+    arrived = ship[(ship["origin"] != KOREA) & ship["arrived_day"].notna()
+                   & (ship["arrived_day"] >= 0)]
+    month = pd.Series(_iso(cal, arrived["arrived_day"]), index=arrived.index).str.slice(0, 7)
+    sums = arrived.groupby([month.rename("month"), arrived["material"], arrived["origin"]])[
+        ["quantity_t", "value_usd"]].sum()
+    out = sums.reindex(grid, fill_value=0.0).reset_index()
+    out.insert(0, "replication", replication)
+    return out

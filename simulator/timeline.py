@@ -1,0 +1,65 @@
+"""The scenario's dated policy events, applied at the start of their day.
+
+- `announce_regime`: a regime change is announced for a later date; fabs start stockpiling if the
+  announced regime is stricter than bulk.
+- `set_regime`: a material's licensing regime changes (the authority revokes or keeps licences).
+- `whitelist`: Japan's white-list (Group A) status of Korea changes. For the three materials this
+  changes nothing by itself — they were already under item-specific licensing from 2019-07-04 —
+  so it is recorded for the timeline, not given an invented effect.
+- `programme`: a substitution programme starts: its suppliers become active and every fab that
+  uses their material begins qualifying them.
+- `note`: a dated label only (e.g. the WTO complaint), for figures and the event log.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List
+
+from .calendar import Calendar
+from .licensing import LicensingAuthority
+from .params import EventConf
+from .records import Recorder
+
+
+class Timeline:
+    actor = "timeline"
+
+    def __init__(self, events: Dict[str, EventConf], materials: List[str], cal: Calendar,
+                 authority: LicensingAuthority, announced: Dict[str, str],
+                 start_programme: Callable[[str], None], recorder: Recorder):
+        self.cal = cal
+        self.materials = materials
+        self.authority = authority
+        self.announced = announced
+        self.start_programme = start_programme
+        self.rec = recorder
+        # stable order: by date, then by the order the scenario files define them
+        self.due = sorted(((cal.day(e.date), i, e_id, e) for i, (e_id, e) in enumerate(events.items())),
+                          key=lambda t: (t[0], t[1]))
+        self._next = 0
+
+    def apply_due(self, day: int) -> None:
+        while self._next < len(self.due) and self.due[self._next][0] <= day:
+            _, _, e_id, e = self.due[self._next]
+            self._next += 1
+            self._apply(day, e_id, e)
+
+    def _apply(self, day: int, e_id: str, e: EventConf) -> None:
+        materials = list(e.materials) or list(self.materials)
+        label = e.label or e_id
+        if e.kind == "announce_regime":
+            for m in materials:
+                if e.regime != "bulk":
+                    self.announced[m] = e.regime
+            self.rec.event(day, self.actor, "regime_announced", material=",".join(materials),
+                           detail=f"{label}: {e.regime} from {e.effective_date}")
+        elif e.kind == "set_regime":
+            for m in materials:
+                self.announced.pop(m, None)
+                self.authority.set_regime(m, e.regime, detail=label)
+        elif e.kind == "whitelist":
+            self.rec.event(day, self.actor, f"whitelist_{e.status}", detail=f"{label} ({e.country})")
+        elif e.kind == "programme":
+            self.rec.event(day, self.actor, "programme_started", detail=f"{label} ({e.programme})")
+            self.start_programme(e.programme)
+        else:
+            self.rec.event(day, self.actor, "note", detail=label)

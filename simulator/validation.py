@@ -1,0 +1,258 @@
+"""Checks a `Params` once, at the boundary, so that the model can trust it.
+
+Every failure is a `ConfigError` whose message names the key and the offending value, e.g.
+`licensing.individual.validity_days must be > 0, got -5`. run.py prints it as one line and exits
+non-zero before anything is written.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from .calendar import Calendar, parse_date
+from .params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
+
+SHARE_TOLERANCE = 1e-6
+
+
+class ConfigError(ValueError):
+    """A parameter is missing, out of range or inconsistent with another one."""
+
+
+def _missing(value) -> bool:
+    return isinstance(value, str) and value == "???"
+
+
+def _number(key: str, value, *, lo=None, hi=None, lo_open=False, integer=False) -> float:
+    if _missing(value):
+        raise ConfigError(f"{key} is missing (no value given)")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key} must be a number, got {value!r}")
+    if math.isnan(value) or math.isinf(value):
+        raise ConfigError(f"{key} must be finite, got {value}")
+    if integer and int(value) != value:
+        raise ConfigError(f"{key} must be a whole number, got {value}")
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise ConfigError(f"{key} must be {'>' if lo_open else '>='} {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{key} must be <= {hi}, got {value}")
+    return value
+
+
+def _share(key, value):
+    return _number(key, value, lo=0, hi=1)
+
+
+def _date(key: str, value, cal: Calendar | None = None):
+    if _missing(value) or value in ("", None):
+        raise ConfigError(f"{key} is missing (no date given)")
+    try:
+        d = parse_date(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a date YYYY-MM-DD, got {value!r}") from None
+    if cal is not None and not cal.contains(d):
+        raise ConfigError(
+            f"{key} = {value} is outside the run horizon {cal.start} .. {cal.end}"
+        )
+    return d
+
+
+def _one_of(key: str, value, allowed: Iterable[str]):
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _sums_to_one(key: str, total: float):
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ConfigError(f"{key} must sum to 1, got {total:.6g}")
+
+
+def validate(p: Params) -> None:
+    """Raise ConfigError on the first problem found; return None when `p` is usable."""
+    run = p.run
+    _date("run.start_date", run.start_date)
+    _date("run.end_date", run.end_date)
+    cal = Calendar(run.start_date, run.end_date)
+    if cal.horizon_days < 2:
+        raise ConfigError(f"run.end_date must be after run.start_date, got {run.end_date}")
+    _number("run.replications", run.replications, lo=1, integer=True)
+    _number("run.seed", run.seed, lo=0, integer=True)
+    _number("run.workers", run.workers, lo=0, integer=True)
+
+    if not p.materials:
+        raise ConfigError("materials is empty: the world needs at least one material")
+    countries = {lane.origin for lane in p.lanes.values()}
+    for m, mat in p.materials.items():
+        k = f"materials.{m}"
+        _number(f"{k}.unit_value_usd_per_t", mat.unit_value_usd_per_t, lo=0, lo_open=True)
+        _number(f"{k}.initial_cover_days", mat.initial_cover_days, lo=0, lo_open=True)
+        if not mat.grades:
+            raise ConfigError(f"{k}.grades is empty: a material needs at least one grade")
+        for origin, t in mat.pre_shock_imports_t_per_month.items():
+            _number(f"{k}.pre_shock_imports_t_per_month.{origin}", t, lo=0)
+
+    for key, lane in p.lanes.items():
+        k = f"lanes.{key}"
+        lo = _number(f"{k}.transit_days_min", lane.transit_days_min, lo=0)
+        mo = _number(f"{k}.transit_days_mode", lane.transit_days_mode, lo=0)
+        hi = _number(f"{k}.transit_days_max", lane.transit_days_max, lo=0)
+        if not lo <= mo <= hi:
+            raise ConfigError(f"{k}: need transit_days_min <= mode <= max, got {lo}, {mo}, {hi}")
+        _number(f"{k}.customs_days", lane.customs_days, lo=0)
+
+    flows = {}  # (material, origin) -> summed share_of_origin
+    for s_id, s in p.suppliers.items():
+        k = f"suppliers.{s_id}"
+        if s.material not in p.materials:
+            raise ConfigError(f"{k}.material: unknown material {s.material!r} "
+                              f"(known: {', '.join(p.materials)})")
+        mat = p.materials[s.material]
+        if s.origin not in countries:
+            raise ConfigError(f"{k}.origin: no lane from {s.origin!r} (lanes come from "
+                              f"{', '.join(sorted(countries))})")
+        if not s.grade_mix:
+            raise ConfigError(f"{k}.grade_mix is empty")
+        for g, share in s.grade_mix.items():
+            if g not in mat.grades:
+                raise ConfigError(f"{k}.grade_mix: unknown grade {g!r} of {s.material} "
+                                  f"(known: {', '.join(mat.grades)})")
+            _share(f"{k}.grade_mix.{g}", share)
+            mode = "road" if s.origin == KOREA else mat.grades[g].mode
+            if not any(l.origin == s.origin and l.mode == mode for l in p.lanes.values()):
+                raise ConfigError(f"{k}: no lane from {s.origin} by {mode} for grade {g}")
+        _sums_to_one(f"{k}.grade_mix", sum(s.grade_mix.values()))
+        _share(f"{k}.share_of_origin", s.share_of_origin)
+        _number(f"{k}.capacity_headroom", s.capacity_headroom, lo=0)
+        _number(f"{k}.production_lead_days", s.production_lead_days, lo=0)
+        for date, cap in s.capacity_ramp.items():
+            _date(f"{k}.capacity_ramp key", date)
+            _number(f"{k}.capacity_ramp.{date}", cap, lo=0)
+        q = s.qualification
+        _number(f"{k}.qualification.mean_days", q.mean_days, lo=0)
+        _number(f"{k}.qualification.cv", q.cv, lo=0)
+        _number(f"{k}.qualification.success_prob", q.success_prob, lo=0, lo_open=True, hi=1)
+        _number(f"{k}.qualification.full_use_ramp_days", q.full_use_ramp_days, lo=0)
+        if s.share_of_origin > 0:
+            flows[(s.material, s.origin)] = flows.get((s.material, s.origin), 0.0) + s.share_of_origin
+        if s.share_of_origin > 0 and mat.pre_shock_imports_t_per_month.get(s.origin, 0) == 0 \
+                and s.origin != KOREA:
+            raise ConfigError(f"{k}.share_of_origin = {s.share_of_origin} but materials."
+                              f"{s.material}.pre_shock_imports_t_per_month has no {s.origin} flow")
+    for m, mat in p.materials.items():
+        for origin, t in mat.pre_shock_imports_t_per_month.items():
+            if t > 0:
+                _sums_to_one(f"suppliers share_of_origin for {m} from {origin}",
+                             flows.get((m, origin), 0.0))
+
+    if not p.fabs:
+        raise ConfigError("fabs is empty: the world needs at least one fab")
+    demand = {}
+    for f_id, fab in p.fabs.items():
+        k = f"fabs.{f_id}"
+        _number(f"{k}.qualification_time_factor", fab.qualification_time_factor, lo=0, lo_open=True)
+        for m, grades in fab.demand_share.items():
+            if m not in p.materials:
+                raise ConfigError(f"{k}.demand_share: unknown material {m!r} "
+                                  f"(known: {', '.join(p.materials)})")
+            for g, share in grades.items():
+                if g not in p.materials[m].grades:
+                    raise ConfigError(f"{k}.demand_share.{m}: unknown grade {g!r}")
+                _share(f"{k}.demand_share.{m}.{g}", share)
+                demand[(m, g)] = demand.get((m, g), 0.0) + share
+        for m, share in fab.dependent_output_share.items():
+            if m not in p.materials:
+                raise ConfigError(f"{k}.dependent_output_share: unknown material {m!r}")
+            _share(f"{k}.dependent_output_share.{m}", share)
+    for (m, g) in p.items():
+        if demand.get((m, g), 0.0) > 0:
+            _sums_to_one(f"fabs demand_share for {m}.{g}", demand[(m, g)])
+
+    f = p.fab
+    if f.initial_cover_days is not None:
+        _number("fab.initial_cover_days", f.initial_cover_days, lo=0, lo_open=True)
+    _number("fab.review_period_days", f.review_period_days, lo=1, integer=True)
+    _number("fab.restricted_target_cover_days", f.restricted_target_cover_days, lo=0)
+    _number("fab.ration_trigger_cover_days", f.ration_trigger_cover_days, lo=0)
+    _number("fab.ration_saving", f.ration_saving, lo=0, hi=0.99)
+    _number("fab.lead_time_smoothing", f.lead_time_smoothing, lo=0, lo_open=True, hi=1)
+    _number("fab.switching_adjustment_days", f.switching_adjustment_days, lo=0)
+    _number("fab.min_order_t", f.min_order_t, lo=0)
+    _number("fab.max_lot_days", f.max_lot_days, lo=0, lo_open=True)
+
+    for m in p.materials:
+        if m not in p.sourcing.elasticity:
+            raise ConfigError(f"sourcing.elasticity has no value for material {m!r}")
+        _number(f"sourcing.elasticity.{m}", p.sourcing.elasticity[m], lo=0)
+    for regime, by_mat in p.sourcing.cost_multiplier.items():
+        _one_of("sourcing.cost_multiplier key", regime, REGIMES)
+        for m, mult in by_mat.items():
+            if m not in p.materials:
+                raise ConfigError(f"sourcing.cost_multiplier.{regime}: unknown material {m!r}")
+            _number(f"sourcing.cost_multiplier.{regime}.{m}", mult, lo=0, lo_open=True)
+    _number("sourcing.home_bias", p.sourcing.home_bias, lo=0)
+
+    lic = p.licensing
+    _one_of("licensing.initial_regime", lic.initial_regime, REGIMES)
+    _number("licensing.reviewers", lic.reviewers, lo=1, integer=True)
+    for name in REGIMES:
+        r = lic.regime(name)
+        k = f"licensing.{name}"
+        _one_of(f"{k}.scope", r.scope, SCOPES)
+        for m in p.materials:
+            if m not in r.documents:
+                raise ConfigError(f"{k}.documents has no value for material {m!r}")
+        for m, n in r.documents.items():
+            if m not in p.materials:
+                raise ConfigError(f"{k}.documents: unknown material {m!r}")
+            _number(f"{k}.documents.{m}", n, lo=0, integer=True)
+        _number(f"{k}.document_prep_days_per_doc", r.document_prep_days_per_doc, lo=0)
+        lo = _number(f"{k}.review_days_min", r.review_days_min, lo=0)
+        hi = _number(f"{k}.review_days_max", r.review_days_max, lo=0, lo_open=True)
+        med = _number(f"{k}.review_days_median", r.review_days_median, lo=0, lo_open=True)
+        if not lo <= med <= hi:
+            raise ConfigError(f"{k}: need review_days_min <= median <= max, got {lo}, {med}, {hi}")
+        _number(f"{k}.review_days_sigma", r.review_days_sigma, lo=0)
+        for m, grades in r.rerequest_prob_per_document.items():
+            if m not in p.materials:
+                raise ConfigError(f"{k}.rerequest_prob_per_document: unknown material {m!r}")
+            for g, prob in grades.items():
+                if g not in p.materials[m].grades:
+                    raise ConfigError(f"{k}.rerequest_prob_per_document.{m}: unknown grade {g!r}")
+                _share(f"{k}.rerequest_prob_per_document.{m}.{g}", prob)
+        _number(f"{k}.rerequest_response_days_mean", r.rerequest_response_days_mean, lo=0)
+        _share(f"{k}.rerequest_clock_restart_fraction", r.rerequest_clock_restart_fraction)
+        _number(f"{k}.max_rerequests", r.max_rerequests, lo=0, integer=True)
+        _share(f"{k}.denial_prob", r.denial_prob)
+        _number(f"{k}.validity_days", r.validity_days, lo=0, lo_open=True)
+        _number(f"{k}.renewal_lead_days", r.renewal_lead_days, lo=0)
+
+    for e_id, e in p.timeline.items():
+        k = f"timeline.{e_id}"
+        _one_of(f"{k}.kind", e.kind, EVENT_KINDS)
+        _date(f"{k}.date", e.date, cal)
+        for m in e.materials:
+            if m not in p.materials:
+                raise ConfigError(f"{k}.materials: unknown material {m!r} "
+                                  f"(known: {', '.join(p.materials)})")
+        if e.kind in ("announce_regime", "set_regime"):
+            _one_of(f"{k}.regime", e.regime, REGIMES)
+        if e.kind == "announce_regime":
+            eff = _date(f"{k}.effective_date", e.effective_date, cal)
+            if eff < parse_date(e.date):
+                raise ConfigError(f"{k}.effective_date = {e.effective_date} is before its "
+                                  f"announcement date {e.date}")
+        if e.kind == "whitelist":
+            _one_of(f"{k}.status", e.status, ("removed", "restored"))
+        if e.kind == "programme" and not e.programme:
+            raise ConfigError(f"{k}.programme is missing: name the programme the event starts")
+
+    m = p.metrics
+    _date("metrics.shock_date", m.shock_date, cal)
+    _share("metrics.recovery_fill_threshold", m.recovery_fill_threshold)
+    _number("metrics.recovery_sustain_days", m.recovery_sustain_days, lo=1, integer=True)
+    for w_id, w in m.windows.items():
+        a = _date(f"metrics.windows.{w_id}.start", w.start, cal)
+        b = _date(f"metrics.windows.{w_id}.end", w.end, cal)
+        if b < a:
+            raise ConfigError(f"metrics.windows.{w_id}.end = {w.end} is before its start {w.start}")

@@ -1,0 +1,104 @@
+"""Wires one replication of the world together: the only place that knows every actor.
+
+National demand for a material grade is derived from the pre-shock import levels (the sum over
+origins of Korea's monthly imports times each supplier's grade mix); each fab's daily use is its
+`demand_share` of that, divided by the days in a month. Output plans are flat over the horizon.
+
+A single daily clock applies the policy events due that day and then steps every fab, so that
+same-day ordering is fixed (events first) rather than left to the event queue.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import simpy
+
+from .calendar import Calendar
+from .fab import Fab
+from .licensing import LicensingAuthority
+from .params import Params
+from .records import Recorder
+from .shipping import Lane
+from .streams import stream
+from .suppliers import DAYS_PER_MONTH, Supplier
+from .timeline import Timeline
+
+
+def national_demand_t_per_month(p: Params) -> Dict[tuple, float]:
+    """(material, grade) -> tonnes per month Korea consumed before the shock."""
+    demand = {item: 0.0 for item in p.items()}
+    for s in p.suppliers.values():
+        flow = p.materials[s.material].pre_shock_imports_t_per_month.get(s.origin, 0.0) * s.share_of_origin
+        for g, mix in s.grade_mix.items():
+            demand[(s.material, g)] += flow * mix
+    return demand
+
+
+class World:
+    def __init__(self, p: Params, replication: int):
+        self.p = p
+        self.replication = replication
+        self.cal = Calendar(p.run.start_date, p.run.end_date)
+        self.env = env = simpy.Environment()
+        self.rec = rec = Recorder()
+        seed = p.run.seed
+
+        self.authority = LicensingAuthority(env, p.licensing, list(p.materials),
+                                            stream(seed, replication, "licensing_authority"), rec)
+        lanes = {k: Lane(k, c) for k, c in p.lanes.items()}
+        self.suppliers = {
+            s_id: Supplier(env, s_id, c, p.materials[c.material], lanes, self.authority,
+                           stream(seed, replication, f"supplier/{s_id}"), rec, self.cal)
+            for s_id, c in p.suppliers.items()
+        }
+        if p.licensing.initial_regime == "bulk":
+            for s in self.suppliers.values():
+                if s.licensed and s.active(0):
+                    self.authority.grant_initial_bulk(s.id, s.material)
+
+        self.announced: Dict[str, str] = {}
+        demand = national_demand_t_per_month(p)
+        self.fabs: Dict[str, Fab] = {}
+        for f_id, fc in p.fabs.items():
+            fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.announced, rec)
+            for (m, g) in p.items():
+                share = fc.demand_share.get(m, {}).get(g, 0.0)
+                if share <= 0 or demand[(m, g)] <= 0:
+                    continue
+                cover = p.fab.initial_cover_days or p.materials[m].initial_cover_days
+                sources = [s for s in self.suppliers.values() if s.material == m and g in s.grades]
+                fab.add_material(m, g, demand[(m, g)] * share / DAYS_PER_MONTH,
+                                 demand[(m, g)] / DAYS_PER_MONTH, cover, sources)
+            self.fabs[f_id] = fab
+
+        self.timeline = Timeline(p.timeline, list(p.materials), self.cal, self.authority,
+                                 self.announced, self.start_programme, rec)
+
+    def start_programme(self, name: str) -> None:
+        now = self.env.now
+        for s in self.suppliers.values():
+            if s.conf.programme != name or s.active(now):
+                continue
+            s.active_from = now
+            self.rec.event(now, s.id, "supplier_activated", material=s.material, origin=s.origin,
+                           supplier=s.id, detail=f"programme {name}")
+            if s.licensed and self.authority.regime[s.material] == "bulk":
+                self.authority.grant_initial_bulk(s.id, s.material)
+            if not s.conf.qualification.required:
+                continue
+            for fab in self.fabs.values():
+                if fab.uses(s):
+                    rng = stream(self.p.run.seed, self.replication, f"qualification/{fab.id}/{s.id}")
+                    self.env.process(fab.qualify(s, rng))
+
+    def _clock(self):
+        for day in range(self.cal.horizon_days):
+            self.timeline.apply_due(day)
+            for fab in self.fabs.values():
+                fab.step(day)
+            yield self.env.timeout(1)
+
+    def run(self) -> Recorder:
+        self.env.process(self._clock())
+        self.env.run(until=self.cal.horizon_days)
+        return self.rec
