@@ -105,10 +105,13 @@ def one_line(exc: BaseException) -> str:
                                                                          "reference_type=",
                                                                          "To append",
                                                                          "Set the environment")))
+        text = text.rstrip(".")
+        if "$VALUE" in text or "$KEY" in text:  # OmegaConf's message templates, not the message
+            text = ""
         key = getattr(e, "full_key", None)
         if key and key not in text:
             text = f"{key}: {text}"
-        if text and text not in seen:
+        if text and not any(text in earlier for earlier in seen):
             parts.append(text)
             seen.add(text)
         e = e.__cause__ or e.__context__

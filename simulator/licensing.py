@@ -9,10 +9,11 @@ A regime's *scope* says what one licence covers:
 - special bulk (`pair`): one licence per exporter x consignee pair, valid up to 3 years, still
   reviewed case by case (photoresist from 2019-12-20).
 
-An application first has its documents prepared, then waits for a reviewer (limited capacity,
-shared across materials), then runs a review clock drawn from a lognormal truncated to the
-statutory window. During review the authority may ask for documents again: the clock stops while
-the applicant answers, part of the elapsed clock restarts, and the file goes back to the queue.
+An application first has its documents prepared, then waits for a case officer (limited capacity
+shared across materials, first come first served; the officer keeps the file to decision), then
+runs a review clock drawn from a lognormal truncated to the statutory window. During review the
+authority may ask for documents again: the clock stops while the applicant answers, and part of
+the elapsed clock restarts.
 Re-requests are what push some reviews past the 90-day window, as observed for liquid HF.
 
 When a regime becomes stricter (bulk < special bulk < individual), licences of the old regime stop
@@ -56,6 +57,7 @@ class LicensingAuthority:
         self.rng = rng
         self.rec = recorder
         self.regime: Dict[str, str] = {m: conf.initial_regime for m in materials}
+        # case officers: a file waits for one (first come, first served) and keeps it to decision
         self.reviewers = simpy.Resource(env, capacity=conf.reviewers)
         self._current: Dict[Tuple, Licence] = {}  # scope key -> latest approved licence
         self._pending: Dict[Tuple, Licence] = {}  # scope key -> application in flight
@@ -183,34 +185,37 @@ class LicensingAuthority:
         try:
             yield env.timeout(lic.documents * conf.document_prep_days_per_doc)
             lic.submitted_day = env.now
-            clock = self._review_clock(conf)
-            elapsed = 0.0
-            q = conf.rerequest_prob_per_document.get(lic.material, {}).get(grade, 0.0)
-            p_round = 1.0 - (1.0 - q) ** lic.documents  # some document of the file is found wanting
-            while clock > 1e-9:
-                with (self.reviewers.request() if conf.uses_reviewers else _NoReviewer()) as req:
-                    if req is not None:
-                        yield req
-                    if not (lic.rerequests < conf.max_rerequests and rng.random() < p_round):
-                        yield env.timeout(clock)
-                        break
-                    t = rng.uniform(0.0, clock)
-                    yield env.timeout(t)
-                    clock -= t
-                    elapsed += t
-                # documents asked for again: the file leaves the reviewer while the applicant answers
-                lic.rerequests += 1
-                self.rec.event(env.now, self.actor, "documents_rerequested", material=lic.material,
-                               grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
-                               order_id=lic.order_list, detail=f"round {lic.rerequests}")
-                if conf.rerequest_response_days_mean > 0:
-                    yield env.timeout(rng.exponential(conf.rerequest_response_days_mean))
-                restart = conf.rerequest_clock_restart_fraction * elapsed
-                clock += restart
-                elapsed -= restart
+            with (self.reviewers.request() if conf.uses_reviewers else _NoReviewer()) as req:
+                if req is not None:
+                    yield req  # first come, first served; the officer keeps the file to decision
+                yield from self._review_clock_runs(lic, conf, grade)
         except simpy.Interrupt:
-            lic.outcome = "withdrawn"  # the reviewer (or queue place) is freed by the `with`
+            lic.outcome = "withdrawn"  # the `with` frees the officer (or the place in the queue)
         self._decide(lic, conf, key)
+
+    def _review_clock_runs(self, lic: Licence, conf: RegimeConf, grade: str) -> Generator:
+        """The review clock runs; a document request stops it while the applicant answers, after
+        which part of the elapsed clock restarts."""
+        env, rng = self.env, self.rng
+        clock = self._review_clock(conf)
+        elapsed = 0.0
+        q = conf.rerequest_prob_per_document.get(lic.material, {}).get(grade, 0.0)
+        p_round = 1.0 - (1.0 - q) ** lic.documents  # some document of the file is found wanting
+        while lic.rerequests < conf.max_rerequests and rng.random() < p_round:
+            t = rng.uniform(0.0, clock)
+            yield env.timeout(t)
+            clock -= t
+            elapsed += t
+            lic.rerequests += 1
+            self.rec.event(env.now, self.actor, "documents_rerequested", material=lic.material,
+                           grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
+                           order_id=lic.order_list, detail=f"round {lic.rerequests}")
+            if conf.rerequest_response_days_mean > 0:
+                yield env.timeout(rng.exponential(conf.rerequest_response_days_mean))
+            restart = conf.rerequest_clock_restart_fraction * elapsed
+            clock += restart
+            elapsed -= restart
+        yield env.timeout(clock)
 
     def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple) -> None:
         now = self.env.now

@@ -161,6 +161,8 @@ class MetricsConf:
     recovery_fill_threshold: float = 0.95
     recovery_sustain_days: int = 30
     windows: Dict[str, WindowConf] = field(default_factory=dict)
+    # observed licence lags to mark on figures: item (material.grade) -> days after 2019-07-04
+    observed_licence_lags_days: Dict[str, List[float]] = field(default_factory=dict)
 
 
 @dataclass
