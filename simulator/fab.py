@@ -13,9 +13,15 @@ Per material grade the fab
   source held back by a pending licence gets the whole gap it accumulated once it may take
   orders again. The expected lead time of a source is a
   smoothed average of observed order-to-arrival times, but never less than the age of the oldest
-  order still open with it: a buyer sees a stuck licence before anything arrives;
+  order still open with it (a buyer sees a stuck licence before anything arrives), nor, for a
+  Japanese source under a case-reviewed regime, than its nominal lead plus document preparation
+  and the full statutory review window (what a buyer knows to plan for on day one);
 - raises its target cover to `restricted_target_cover_days` while the material is, or has been
   announced to become, subject to anything but bulk licensing (stockpiling);
+- orders from a supplier only what it accepts: suppliers commit at most
+  `sourcing.max_backlog_days` of capacity ahead, pro rata to buyers' normal purchases (allocation
+  rather than an endless queue; without it, a buyer at a capacity-capped source would chase its
+  own growing lead time);
 - places each order as call-off lots (one shipment each) of at most `max_lot_days` of its use;
 - keeps at most one contract per Japanese supplier waiting for a licence under a non-bulk regime
   (nobody files duplicate contracts behind a stuck one);
@@ -59,10 +65,10 @@ class SourceLink:
             return 1.0
         return max(0.0, (day - self.qualified_day) / ramp)
 
-    def expected_lead_days(self, day: float) -> float:
+    def expected_lead_days(self, day: float, licence_wait_days: float = 0.0) -> float:
         oldest = next(iter(self.open.values()), None)
         age = day - oldest.ordered_day if oldest is not None else 0.0
-        return max(self.lead_ewma_days, age)
+        return max(self.lead_ewma_days, age, self.supplier.nominal_lead_days(self.grade) + licence_wait_days)
 
     def awaiting_licence(self) -> bool:
         return any(o.state == AWAITING_LICENCE for o in self.open.values())
@@ -194,13 +200,19 @@ class Fab:
             # each source has its own order-up-to position: its share of the stock target over
             # its own expected lead time, less its share of stock on hand and its open orders
             position = share * stock.on_hand_t + sum(o.quantity_t for o in link.open.values())
-            wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day)
+            wait = self.authority.expected_wait_days(m) if link.supplier.licensed else 0.0
+            wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
                                                   + self.policy.review_period_days)
             qty = wanted - position
             if qty < self.policy.min_order_t:
                 continue
             if (per_contract and link.supplier.licensed and self.policy.one_application_in_flight
                     and link.awaiting_licence()):
+                continue
+            # the supplier accepts orders only up to max_backlog_days of its capacity
+            qty = min(qty, link.supplier.accepts_t(g, self.id, stock.daily_use_t / stock.national_t_per_day,
+                                                   day, self.sourcing.max_backlog_days))
+            if qty < self.policy.min_order_t:
                 continue
             self._place(stock, link, qty, day)
 
@@ -222,6 +234,7 @@ class Fab:
         lots = max(1, math.ceil(qty / (stock.daily_use_t * self.policy.max_lot_days) - 1e-9))
         for _ in range(lots):
             order = self._new_order(link, qty / lots, float(day))
+            link.supplier.accept(order)
             self.env.process(link.supplier.fulfil(order, self))
 
     def receive(self, order: Order) -> None:

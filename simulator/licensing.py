@@ -32,6 +32,7 @@ from .params import LicensingConf, RegimeConf
 from .records import Licence, Order, Recorder
 
 BULK = "bulk"
+QUANTITY_TOLERANCE_T = 1e-9
 
 
 class _NoReviewer:
@@ -68,6 +69,14 @@ class LicensingAuthority:
     def permits(self, lic: Licence, day: float) -> bool:
         return (lic.outcome == "approved" and math.isnan(lic.revoked_day)
                 and lic.valid_from <= day < lic.valid_until)
+
+    def expected_wait_days(self, material: str) -> float:
+        """What a buyer plans for when the material is under a case-reviewed regime: document
+        preparation plus the full statutory review window (public knowledge, unlike the queue)."""
+        conf = self.conf.regime(self.regime[material])
+        if not conf.uses_reviewers:
+            return 0.0
+        return conf.documents[material] * conf.document_prep_days_per_doc + conf.review_days_max
 
     def expired(self, lic: Licence, day: float) -> bool:
         return lic.outcome == "approved" and math.isnan(lic.revoked_day) and day >= lic.valid_until
@@ -244,8 +253,8 @@ class LicensingAuthority:
         yield self.env.timeout(max(0.0, lic.valid_until - self.env.now))
         if not math.isnan(lic.revoked_day):
             return
-        if lic.scope == "contract" and lic.used_t >= lic.quantity_t:
-            return  # fulfilled before it ran out: nothing lapsed
+        if lic.scope == "contract" and lic.used_t >= lic.quantity_t - QUANTITY_TOLERANCE_T:
+            return  # fulfilled before it ran out (sums of lots differ only by rounding)
         unused = lic.quantity_t - lic.used_t if lic.scope == "contract" else math.nan
         self.rec.event(self.env.now, self.actor, "licence_expired", material=lic.material,
                        grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,

@@ -103,6 +103,7 @@ class SourcingConf:
     # effective cost multiplier of buying from a source under a regime: regime -> material -> multiplier
     cost_multiplier: Dict[str, Dict[str, float]] = field(default_factory=dict)
     home_bias: float = 1.0  # weight multiplier for Korean domestic sources
+    max_backlog_days: float = 180.0  # a supplier commits at most this many days of capacity ahead
 
 
 @dataclass

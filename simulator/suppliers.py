@@ -7,8 +7,8 @@ of q tonnes occupies the line for q / capacity days, then waits the production l
 
 Japanese suppliers export under the licensing authority: an order is produced only once a licence
 covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
-again at the gate: if it expired meanwhile the order lapses; if a regime change revoked it, the
-order applies again. Third-country and domestic suppliers are outside Japanese licensing.
+again at the gate: if a contract licence expired meanwhile the order lapses; an exporter or pair
+licence that ran out is renewed, and one a regime change revoked is applied for again. Third-country and domestic suppliers are outside Japanese licensing.
 
 A supplier whose `programme` is set is dormant until a timeline event starts that programme.
 """
@@ -64,6 +64,7 @@ class Supplier:
         self.lines = {g: simpy.Resource(env, capacity=1) for g in self.grades}
         self.lanes = {g: find_lane(lanes, conf.origin, material.grades[g].mode) for g in self.grades}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
+        self.backlog_t: Dict[tuple, float] = {}  # (grade, fab) -> accepted, not yet made
 
     # --- what buyers see ---------------------------------------------------------------------
     def active(self, day: float) -> bool:
@@ -81,11 +82,29 @@ class Supplier:
         monthly = self.pre_shock_t_per_month * (1.0 + self.conf.capacity_headroom) + self.ramp.at(day)
         return monthly * self.grades.get(grade, 0.0) / DAYS_PER_MONTH
 
+    def accepts_t(self, grade: str, fab: str, fab_share: float, day: float,
+                  max_backlog_days: float) -> float:
+        """How much more it takes on from `fab`: under allocation a supplier commits at most
+        `max_backlog_days` of its capacity ahead, shared among buyers pro rata to their normal
+        purchases (`fab_share` of national demand), less what it has accepted from `fab` and not
+        yet made. Without the pro-rata split, whichever fab ordered first would take it all."""
+        limit = max_backlog_days * self.capacity_t_per_day(grade, day) * fab_share
+        return max(0.0, limit - self.backlog_t.get((grade, fab), 0.0))
+
+    def _book(self, order: Order, sign: float) -> None:
+        key = (order.grade, order.fab)
+        self.backlog_t[key] = self.backlog_t.get(key, 0.0) + sign * order.quantity_t
+
     def nominal_lead_days(self, grade: str) -> float:
         """Order-to-arrival time with an idle line and no licence wait (used to seed expectations)."""
         return self.conf.production_lead_days + self.lanes[grade].mean_days
 
     # --- fulfilment --------------------------------------------------------------------------
+    def accept(self, order: Order) -> None:
+        """Book an order into the backlog the moment it is placed (before its process starts), so
+        that buyers reviewing the same day see it."""
+        self._book(order, +1.0)
+
     def fulfil(self, order: Order, fab) -> Generator:
         """Process: licence (if Japanese), production, export, transit, delivery to `fab`."""
         env = self.env
@@ -102,12 +121,15 @@ class Supplier:
             while self.capacity_t_per_day(order.grade, env.now) <= 0:
                 yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
             yield env.timeout(order.quantity_t / self.capacity_t_per_day(order.grade, env.now))
+        self._book(order, -1.0)
         yield env.timeout(self.conf.production_lead_days)
         if self.licensed:
             while not self.authority.permits(lic, env.now):
-                if self.authority.expired(lic, env.now):
+                if lic.scope == "contract" and self.authority.expired(lic, env.now):
                     return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
-                lic = yield from self.authority.obtain(order)  # revoked by a regime change
+                # revoked by a regime change, or an exporter / pair licence that ran out while the
+                # lot was made: the renewal (or the new regime's licence) covers it
+                lic = yield from self.authority.obtain(order)
                 if lic is None:
                     return self._end(order, fab, DENIED, "licence denied")
                 order.licence_id = lic.id
@@ -127,6 +149,8 @@ class Supplier:
         fab.receive(order)
 
     def _end(self, order: Order, fab, state: str, detail: str) -> None:
+        if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade
+            self._book(order, -1.0)
         order.state = state
         order.ended_day = self.env.now
         self.rec.event(self.env.now, self.id, f"order_{state}", material=order.material,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import Calendar
+from .licensing import QUANTITY_TOLERANCE_T
 from .params import KOREA, Params
 from .records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
 
@@ -44,9 +45,7 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
         "review_days": l.decided_day - l.applied_day, "outcome": l.outcome,
         "valid_from_day": l.valid_from, "valid_until_day": l.valid_until,
         "revoked_day": l.revoked_day, "quantity_t": l.quantity_t, "used_t": l.used_t,
-        "lapsed_t": (l.quantity_t - l.used_t) if (l.scope == "contract" and l.outcome == "approved"
-                                                  and l.valid_until < cal.horizon_days
-                                                  and math.isnan(l.revoked_day)) else 0.0,
+        "lapsed_t": _lapsed_t(l, cal.horizon_days),
     } for l in rec.licences], columns=LICENCE_COLUMNS)
     for col in ("applied", "decided", "valid_from", "valid_until", "revoked"):
         lic.insert(lic.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, lic[f"{col}_day"]))
@@ -67,6 +66,15 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
 
     return {"events": events, "licences": lic, "shipments": ship, "daily": daily,
             "imports_monthly": imports_monthly(p, ship, cal, replication)}
+
+
+def _lapsed_t(lic, horizon_days: int) -> float:
+    """Contract quantity never exported because the licence expired within the horizon."""
+    if not (lic.scope == "contract" and lic.outcome == "approved" and lic.valid_until < horizon_days
+            and math.isnan(lic.revoked_day)):
+        return 0.0
+    unused = lic.quantity_t - lic.used_t
+    return unused if unused > QUANTITY_TOLERANCE_T else 0.0
 
 
 LICENCE_COLUMNS = ["replication", "licence_id", "regime", "scope", "supplier", "fab", "material",

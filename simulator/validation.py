@@ -191,6 +191,7 @@ def validate(p: Params) -> None:
                 raise ConfigError(f"sourcing.cost_multiplier.{regime}: unknown material {m!r}")
             _number(f"sourcing.cost_multiplier.{regime}.{m}", mult, lo=0, lo_open=True)
     _number("sourcing.home_bias", p.sourcing.home_bias, lo=0)
+    _number("sourcing.max_backlog_days", p.sourcing.max_backlog_days, lo=0, lo_open=True)
 
     lic = p.licensing
     _one_of("licensing.initial_regime", lic.initial_regime, REGIMES)
