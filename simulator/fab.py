@@ -14,8 +14,8 @@ Per material grade the fab
   orders again. The expected lead time of a source is a
   smoothed average of observed order-to-arrival times, but never less than the age of the oldest
   order still open with it (a buyer sees a stuck licence before anything arrives), nor, for a
-  Japanese source under a case-reviewed regime, than its nominal lead plus document preparation
-  and the full statutory review window (what a buyer knows to plan for on day one);
+  Japanese source that needs a new case-reviewed licence, than its nominal lead plus document
+  preparation and the full statutory review window (what a buyer knows to plan for on day one);
 - raises its target cover to `restricted_target_cover_days` while the material is, or has been
   announced to become, subject to anything but bulk licensing (stockpiling);
 - orders from a supplier only what it accepts: suppliers commit at most
@@ -200,7 +200,8 @@ class Fab:
             # each source has its own order-up-to position: its share of the stock target over
             # its own expected lead time, less its share of stock on hand and its open orders
             position = share * stock.on_hand_t + sum(o.quantity_t for o in link.open.values())
-            wait = self.authority.expected_wait_days(m) if link.supplier.licensed else 0.0
+            wait = (self.authority.expected_wait_days(link.supplier.id, self.id, m)
+                    if link.supplier.licensed else 0.0)
             wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
                                                   + self.policy.review_period_days)
             qty = wanted - position

@@ -26,6 +26,7 @@ return exactly the data each figure draws, so tests can check the plots against 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -46,6 +47,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+
+# PDF font subsetting logs every table it prunes at INFO; Hydra's logging would show them all
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 __all__ = [
     "make_figures", "cover_series", "review_times", "first_approval_lags", "imports_by_origin",

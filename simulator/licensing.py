@@ -70,12 +70,17 @@ class LicensingAuthority:
         return (lic.outcome == "approved" and math.isnan(lic.revoked_day)
                 and lic.valid_from <= day < lic.valid_until)
 
-    def expected_wait_days(self, material: str) -> float:
-        """What a buyer plans for when the material is under a case-reviewed regime: document
-        preparation plus the full statutory review window (public knowledge, unlike the queue)."""
+    def expected_wait_days(self, supplier: str, fab: str, material: str) -> float:
+        """What a buyer plans for before an order from `supplier` can ship: nothing if a licence in
+        hand covers it (bulk, or a valid pair licence); under a case review, document preparation
+        plus the full statutory review window (public knowledge, unlike the queue)."""
         conf = self.conf.regime(self.regime[material])
         if not conf.uses_reviewers:
             return 0.0
+        if conf.scope == "pair":
+            held = self._current.get(("pair", supplier, fab, material))
+            if held is not None and self.permits(held, self.env.now):
+                return 0.0
         return conf.documents[material] * conf.document_prep_days_per_doc + conf.review_days_max
 
     def expired(self, lic: Licence, day: float) -> bool:
