@@ -90,6 +90,8 @@ def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = 
 
 
 def config_hash(cfg: DictConfig) -> str:
+    """Hash of everything that shapes results; run.workers only decides how they are computed."""
+    cfg = OmegaConf.merge(cfg, {"run": {"workers": 0}})
     text = OmegaConf.to_yaml(cfg, resolve=True, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
