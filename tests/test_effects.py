@@ -102,10 +102,12 @@ def test_more_initial_cover_means_fewer_stockout_days():
     high = _tables("curbs_2019", ["fab.initial_cover_days=120"])
     s_low, s_high = _stockout_days(low["daily"], SHOCK_DAY), _stockout_days(high["daily"], SHOCK_DAY)
     assert s_high.mean() < s_low.mean(), (s_low.tolist(), s_high.tolist())
-    # and the first shortfall comes later
+    # and the first shortfall comes later; a replication with none is censored at the horizon
     def first(d):
         post = d[(d["day"] >= SHOCK_DAY) & (d["shortfall_t"] > 1e-9)]
-        return post.groupby("replication")["day"].min()
+        horizon = d["day"].max() + 1
+        reps = sorted(d["replication"].unique())
+        return post.groupby("replication")["day"].min().reindex(reps, fill_value=horizon)
     assert first(high["daily"]).mean() > first(low["daily"]).mean()
     # the initial stock is what was asked for
     for tables, cover in ((low, 30.0), (high, 120.0)):
