@@ -530,9 +530,13 @@ def _new_figure(figsize, footer: Iterable[str]):
 
 
 def _save(fig, out_dir: Path, name: str) -> List[Path]:
+    """Write PNG and PDF, and close the figure whatever happens (sweeps make many)."""
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=DPI)
-    fig.savefig(paths[1])
+    try:
+        fig.savefig(paths[0], dpi=DPI)
+        fig.savefig(paths[1])
+    finally:
+        plt.close(fig)
     return paths
 
 
@@ -622,10 +626,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Fab inventory cover by material grade — scenario {info.get('scenario', '?')}"
                  f" (median of {n_rep} replications)")
-    try:
-        return _save(fig, out_dir, "inventory_cover")
-    finally:
-        plt.close(fig)
+    return _save(fig, out_dir, "inventory_cover")
 
 
 def plot_licence_review_times(licences: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
@@ -749,10 +750,7 @@ def plot_licence_review_times(licences: pd.DataFrame, info: dict, out_dir: Path)
     body.legend(handles=handles, loc="outside lower center", ncols=4)
     body.suptitle(f"Licence review times and first approvals — scenario "
                  f"{info.get('scenario', '?')}")
-    try:
-        return _save(fig, out_dir, "licence_review_times")
-    finally:
-        plt.close(fig)
+    return _save(fig, out_dir, "licence_review_times")
 
 
 def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
@@ -808,10 +806,7 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
     handles += _event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Korea's monthly imports by origin — scenario {info.get('scenario', '?')}")
-    try:
-        return _save(fig, out_dir, "monthly_imports")
-    finally:
-        plt.close(fig)
+    return _save(fig, out_dir, "monthly_imports")
 
 
 def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info: dict,
@@ -854,10 +849,7 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
     handles += _event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Policy timeline — scenario {info.get('scenario', '?')}")
-    try:
-        return _save(fig, out_dir, "policy_timeline")
-    finally:
-        plt.close(fig)
+    return _save(fig, out_dir, "policy_timeline")
 
 
 # ----------------------------------------------------------------------------------------------
