@@ -43,7 +43,7 @@ def main(cfg: DictConfig) -> None:
     started = time.perf_counter()
     results = simulate(params)
     try:
-        write_run(results, out, hydra_config.config_hash(cfg))
+        write_run(results, out, hydra_config.config_hash(cfg), overrides=list(hc.overrides.task))
     except Exception as exc:  # recorded in FAILED.txt with its traceback; one line here
         _fail(f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)",
               EXIT_RUN_ERROR)

@@ -16,7 +16,8 @@ import pandas as pd
 from scipy import stats
 
 from .calendar import Calendar
-from .params import JAPAN, Params
+from .params import JAPAN, KOREA, Params
+from .suppliers import DAYS_PER_MONTH
 from .world import national_demand_t_per_month
 
 ALL = "all"
@@ -39,33 +40,51 @@ def japan_share(p: Params) -> Dict[str, float]:
     return {f"{m}.{g}": (jp[(m, g)] / t if t > 0 else 0.0) for (m, g), t in total.items()}
 
 
-def fab_item_kpis(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> pd.DataFrame:
-    """Per replication x fab x item, from the shock date on:
+KEYS = ["replication", "fab", "item"]
+
+
+def _melt(wide_df: pd.DataFrame) -> pd.DataFrame:
+    return wide_df.reset_index().melt(id_vars=KEYS, var_name="kpi", value_name="value")
+
+
+def _planned_output_per_day(p: Params) -> Dict[str, float]:
+    return {f: fab.planned_output_per_month / DAYS_PER_MONTH for f, fab in p.fabs.items()}
+
+
+def fab_item_table(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> pd.DataFrame:
+    """Per replication x fab x item (wide), from the shock date on:
     - stockout_days: days with any shortfall;
     - lost_production_pct: mean over days of (100 - production_pct), the share of the fab's
       planned output lost for want of this item;
+    - lost_output_units: the same loss in the fab's output unit (planned output x lost share);
+    - fill_rate_pct: consumption / need (need = demand, less ration savings);
     - tts_days: first shortfall day minus the shock day (NaN if none within the horizon);
-    - tts_buffer_days: stock at the shock / (planned daily use x Japan's pre-shock share): how long
-      the buffer lasts if Japan delivers nothing and every other source keeps its pre-shock flow;
+    - tts_buffer_days: stock on the eve of the shock / (planned daily use x Japan's pre-shock share):
+      how long the buffer lasts if Japan delivers nothing and every other source keeps its flow;
     - ttr_days: days from the shock until deliveries restore >= threshold x planned use over a
-      sustained window, counted from the first window that fell short (0 if none did);
-    - fill_rate_pct: consumption / need (need = demand, less ration savings), post-shock."""
+      sustained window, counted from the first window that fell short (0 if none did; NaN if
+      never within the horizon);
+    - ttr_minus_tts_days: ttr_days - tts_days where both are defined (> 0: ran out before
+      supply recovered);
+    - tts_before_ttr: 1 if the fab ran short before supply recovered (or it never recovered), 0
+      if it never ran short or recovered first; its mean is the share of replications."""
     cal = Calendar(p.run.start_date, p.run.end_date)
     shock = cal.day(p.metrics.shock_date)
     d = daily.assign(item=_item(daily))
     post = d[d["day"] >= shock]
-    keys = ["replication", "fab", "item"]
-    g = post.groupby(keys, sort=True)
+    g = post.groupby(KEYS, sort=True)
+    lost_share = (100.0 - post["production_pct"]) / 100.0
     out = pd.DataFrame({
         "stockout_days": g["shortfall_t"].apply(lambda x: float((x > 1e-9).sum())),
         "lost_production_pct": g["production_pct"].apply(lambda x: float((100.0 - x).mean())),
-        "fill_rate_pct": g.apply(lambda x: 100.0 * x["consumption_t"].sum()
-                                 / max(x["consumption_t"].sum() + x["shortfall_t"].sum(), 1e-12),
-                                 include_groups=False),
+        "lost_output_units": lost_share.groupby([post[k] for k in KEYS]).sum()
+        * post.groupby(KEYS)["fab"].first().map(_planned_output_per_day(p)),
+        "fill_rate_pct": 100.0 * g["consumption_t"].sum()
+        / (g["consumption_t"].sum() + g["shortfall_t"].sum()).clip(lower=1e-12),
     })
-    short = post[post["shortfall_t"] > 1e-9].groupby(keys)["day"].min() - shock
+    short = post[post["shortfall_t"] > 1e-9].groupby(KEYS)["day"].min() - shock
     out["tts_days"] = short.reindex(out.index).astype(float)
-    at_shock = d[d["day"] == max(shock - 1, 0)].set_index(keys)
+    at_shock = d[d["day"] == max(shock - 1, 0)].set_index(KEYS)
     jp = japan_share(p)
     share = at_shock.index.get_level_values("item").map(lambda i: jp.get(i, 0.0)).to_numpy()
     drain = at_shock["demand_t"].to_numpy() * share
@@ -73,8 +92,11 @@ def fab_item_kpis(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> pd
         buffer = np.where(drain > 0, at_shock["inventory_t"].to_numpy() / drain, np.nan)
     out["tts_buffer_days"] = pd.Series(buffer, index=at_shock.index).reindex(out.index)
     out["ttr_days"] = _ttr(p, d, shipments, shock, cal.horizon_days).reindex(out.index)
-    long = out.reset_index().melt(id_vars=keys, var_name="kpi", value_name="value")
-    return long
+    out["ttr_minus_tts_days"] = out["ttr_days"] - out["tts_days"]
+    ran_short = out["tts_days"].notna()
+    recovered_first = out["ttr_days"].notna() & (out["ttr_days"] <= out["tts_days"])
+    out["tts_before_ttr"] = (ran_short & ~recovered_first).astype(float)
+    return out
 
 
 def _ttr(p: Params, d: pd.DataFrame, shipments: pd.DataFrame, shock: int, horizon: int) -> pd.Series:
@@ -111,17 +133,63 @@ def _ttr(p: Params, d: pd.DataFrame, shipments: pd.DataFrame, shock: int, horizo
     return pd.Series(result, dtype=float).rename_axis(["replication", "fab", "item"])
 
 
+def fab_item_kpis(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> pd.DataFrame:
+    return _melt(fab_item_table(p, daily, shipments))
+
+
+def fleet_item_kpis(per_fab: pd.DataFrame, daily: pd.DataFrame, shock: int) -> pd.DataFrame:
+    """Per replication x item, across fabs (fab = `all`):
+    - stockout_days: days on which any fab was short of the item;
+    - tts_days / tts_buffer_days: the earliest fab's; ttr_days: the last fab's (NaN if any fab
+      never recovered); tts_before_ttr: 1 if any fab ran short before its supply recovered;
+    - lost_production_pct: mean over the fabs that use the item (each fab counts equally);
+    - fill_rate_pct: pooled consumption / pooled need."""
+    g = per_fab.groupby(level=["replication", "item"])
+    d = daily.assign(item=_item(daily))
+    post = d[d["day"] >= shock]
+    any_short = (post.assign(s=post["shortfall_t"] > 1e-9)
+                 .groupby(["replication", "item", "day"])["s"].any()
+                 .groupby(level=["replication", "item"]).sum().astype(float))
+    pooled = post.groupby(["replication", "item"])[["consumption_t", "shortfall_t"]].sum()
+    out = pd.DataFrame({
+        "stockout_days": any_short,
+        "tts_days": g["tts_days"].min(),
+        "tts_buffer_days": g["tts_buffer_days"].min(),
+        "ttr_days": g["ttr_days"].apply(lambda x: x.max() if x.notna().all() else math.nan),
+        "tts_before_ttr": g["tts_before_ttr"].max(),
+        "lost_production_pct": g["lost_production_pct"].mean(),
+        "fill_rate_pct": 100.0 * pooled["consumption_t"]
+        / (pooled["consumption_t"] + pooled["shortfall_t"]).clip(lower=1e-12),
+    })
+    out = out.assign(fab=ALL).set_index("fab", append=True).reorder_levels(KEYS)
+    return _melt(out)
+
+
 def fab_kpis(p: Params, daily: pd.DataFrame) -> pd.DataFrame:
-    """Per replication x fab: lost_production_pct from fab_production_pct (all inputs together),
-    and resilience_loss_pct_days = sum over days of lost output % (area between plan and actual)."""
+    """Per replication x fab (item = `all`, every input together), from the shock on:
+    lost_production_pct (mean of 100 - fab_production_pct), lost_output_units (in the fab's
+    output unit), resilience_loss_pct_days (sum over days of lost output %: the area between planned
+    and actual output) and stockout_days (days on which any input was short). Across fabs (fab =
+    `all`): lost_production_pct is the mean over fabs (each fab counts equally)."""
     cal = Calendar(p.run.start_date, p.run.end_date)
     shock = cal.day(p.metrics.shock_date)
-    one = daily[daily["day"] >= shock].drop_duplicates(["replication", "fab", "day"])
+    post = daily[daily["day"] >= shock]
+    one = post.drop_duplicates(["replication", "fab", "day"])
     g = one.groupby(["replication", "fab"])["fab_production_pct"]
-    out = pd.DataFrame({"lost_production_pct": g.apply(lambda x: float((100 - x).mean())),
-                        "resilience_loss_pct_days": g.apply(lambda x: float((100 - x).sum()))})
-    out = out.reset_index().assign(item=ALL)
-    return out.melt(id_vars=["replication", "fab", "item"], var_name="kpi", value_name="value")
+    lost = 100.0 - one["fab_production_pct"]
+    out = pd.DataFrame({
+        "lost_production_pct": g.apply(lambda x: float((100 - x).mean())),
+        "resilience_loss_pct_days": g.apply(lambda x: float((100 - x).sum())),
+        "lost_output_units": (lost / 100.0).groupby([one["replication"], one["fab"]]).sum()
+        * pd.Series(_planned_output_per_day(p)).rename_axis("fab"),
+        "stockout_days": post.assign(s=post["shortfall_t"] > 1e-9)
+        .groupby(["replication", "fab", "day"])["s"].any()
+        .groupby(level=["replication", "fab"]).sum().astype(float),
+    })
+    per_fab = out.assign(item=ALL).set_index("item", append=True)
+    fleet = per_fab.groupby(level="replication")[["lost_production_pct"]].mean()
+    fleet = fleet.assign(fab=ALL, item=ALL).set_index(["fab", "item"], append=True)
+    return pd.concat([_melt(per_fab), _melt(fleet)], ignore_index=True)
 
 
 def licensing_kpis(p: Params, licences: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -171,43 +239,60 @@ def _stat(x: pd.Series, how) -> float:
     return float(x.mean()) if how == "mean" else float(x.quantile(how))
 
 
-def trade_kpis(p: Params, imports: pd.DataFrame) -> pd.DataFrame:
-    """Per replication x material: imports from Japan in each window (monthly mean) relative to
-    the pre-shock window's monthly mean (`imports_jp_rel_<window>`, 1 = unchanged), and Japan's
-    share of imports by quantity in each window (`japan_share_pct_<window>`)."""
+def trade_kpis(p: Params, imports: pd.DataFrame, shipments: pd.DataFrame) -> pd.DataFrame:
+    """Per replication x material (fab = `all`), for each window of `metrics.windows`:
+    - imports_jp_rel_<window>: mean monthly imports from Japan in the window / the same in `pre`
+      (1 = unchanged; not reported for `pre` itself);
+    - japan_share_pct_<window>: imports from Japan / imports from all origins, by quantity;
+    - domestic_share_pct_<window>: deliveries from Korean producers / all deliveries (imports +
+      domestic), by quantity: the share of supply substitution has taken."""
     w = p.metrics.windows
     rows = []
-    imp = imports.assign(start=imports["month"] + "-01")
+    arrived = shipments[shipments["arrived_day"].notna() & (shipments["arrived_day"] >= 0)]
+    cal = Calendar(p.run.start_date, p.run.end_date)
+    arrived = arrived.assign(month=pd.Series(cal.dates(arrived["arrived_day"]).astype(str),
+                                             index=arrived.index).str.slice(0, 7))
     for mat in sorted(imports["material"].unique()):
-        m = imp[imp["material"] == mat]
+        m = imports[imports["material"] == mat]
+        s = arrived[arrived["material"] == mat]
         for r, mr in m.groupby("replication"):
             monthly = mr.groupby(["month", "origin"])["quantity_t"].sum().unstack(fill_value=0.0)
             months = monthly.index.to_numpy()
             jp = monthly[JAPAN] if JAPAN in monthly else pd.Series(0.0, index=monthly.index)
             tot = monthly.sum(axis=1)
+            sr = s[s["replication"] == r]
+            dom = sr[sr["origin"] == KOREA]
 
             def window(name):
-                sel = (months >= w[name].start[:7]) & (months <= w[name].end[:7])
-                return jp[sel].mean(), tot[sel].sum(), jp[sel].sum()
+                lo, hi = w[name].start[:7], w[name].end[:7]
+                sel = (months >= lo) & (months <= hi)
+                all_in = sr[(sr["month"] >= lo) & (sr["month"] <= hi)]["quantity_t"].sum()
+                dom_in = dom[(dom["month"] >= lo) & (dom["month"] <= hi)]["quantity_t"].sum()
+                return jp[sel].mean(), tot[sel].sum(), jp[sel].sum(), dom_in, all_in
 
             pre = window("pre")[0] if "pre" in w else math.nan
             for name in w:
-                mean_jp, tot_sum, jp_sum = window(name)
+                mean_jp, tot_sum, jp_sum, dom_in, all_in = window(name)
                 if name != "pre":
                     rows.append((r, ALL, mat, f"imports_jp_rel_{name}",
                                  mean_jp / pre if pre and pre > 0 else math.nan))
                 rows.append((r, ALL, mat, f"japan_share_pct_{name}",
                              100.0 * jp_sum / tot_sum if tot_sum > 0 else math.nan))
+                rows.append((r, ALL, mat, f"domestic_share_pct_{name}",
+                             100.0 * dom_in / all_in if all_in > 0 else math.nan))
     return pd.DataFrame(rows, columns=["replication", "fab", "item", "kpi", "value"])
 
 
 def replication_kpis(p: Params, tables: Dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every KPI of every replication, long: replication, kpi, fab, item, value."""
+    shock = Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)
+    per_fab = fab_item_table(p, tables["daily"], tables["shipments"])
     parts = [
-        fab_item_kpis(p, tables["daily"], tables["shipments"]),
+        _melt(per_fab),
+        fleet_item_kpis(per_fab, tables["daily"], shock),
         fab_kpis(p, tables["daily"]),
         licensing_kpis(p, tables["licences"], tables["events"]),
-        trade_kpis(p, tables["imports_monthly"]),
+        trade_kpis(p, tables["imports_monthly"], tables["shipments"]),
     ]
     long = pd.concat(parts, ignore_index=True)[["replication", "kpi", "fab", "item", "value"]]
     return long.sort_values(["kpi", "fab", "item", "replication"], kind="stable").reset_index(drop=True)

@@ -1,8 +1,11 @@
 """Writes one run directory (DESIGN.md "Output contract") so that nothing half-written looks done.
 
 Everything is written into `<run_dir>/.partial/` and moved into place only when the whole run —
-tables, KPIs, figures, report — has succeeded. If anything fails, the partial directory is renamed
-`.failed/` next to a `FAILED.txt` that says why, and no `metrics.json` appears.
+tables, KPIs, figures, report — has succeeded (`metrics.json` last). If anything fails, the partial
+directory is renamed `.failed/` next to a `FAILED.txt` that says why, and no `metrics.json` appears.
+
+KPIs, figures and reports are computed from the tables as saved (read back from disk), so that
+`python -m simulator.report <run_dir>` rebuilds exactly the same numbers from a run directory.
 """
 from __future__ import annotations
 
@@ -10,19 +13,20 @@ import json
 import shutil
 import traceback
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Sequence
 
 import pandas as pd
 
 from . import __version__
 from .experiment import Results
 from .metrics import replication_kpis, summarise, wide
+from .params import Params, from_dict, to_dict
+from .tables import TABLES
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
 
 
-def policy_events_table(results: Results) -> pd.DataFrame:
-    p = results.params
+def policy_events_table(p: Params) -> pd.DataFrame:
     rows = [{"event_id": e_id, "date": e.date, "kind": e.kind, "label": e.label or e_id,
              "materials": ";".join(e.materials), "regime": e.regime,
              "effective_date": e.effective_date} for e_id, e in p.timeline.items()]
@@ -30,17 +34,18 @@ def policy_events_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values("date", kind="stable")
 
 
-def run_info(results: Results, config_hash: str) -> dict:
-    p = results.params
+def run_info(p: Params, config_hash: str, overrides: Sequence[str]) -> dict:
     return {
         "scenario": p.scenario_name, "seed": p.run.seed, "replications": p.run.replications,
         "start_date": p.run.start_date, "end_date": p.run.end_date,
         "shock_date": p.metrics.shock_date, "version": __version__, "config_hash": config_hash,
+        "overrides": list(overrides),
         "windows": {k: {"start": w.start, "end": w.end} for k, w in p.metrics.windows.items()},
         "observed_licence_lags_days": {k: list(v) for k, v in p.metrics.observed_licence_lags_days.items()},
         "materials": {m: {"name": mat.name, "unit_value_usd_per_t": mat.unit_value_usd_per_t,
                           "grades": list(mat.grades)} for m, mat in p.materials.items()},
         "fabs": {f: fab.name for f, fab in p.fabs.items()},
+        "fab_output_units": {f: fab.output_unit for f, fab in p.fabs.items()},
     }
 
 
@@ -59,17 +64,41 @@ def _num(x):
     return None if pd.isna(x) else round(float(x), 6)
 
 
-def write_tables(results: Results, directory: Path, config_hash: str) -> None:
+def write_tables(results: Results, directory: Path, config_hash: str,
+                 overrides: Sequence[str] = ()) -> None:
     tables = directory / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     for name, df in results.tables.items():
         df.to_csv(tables / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)
-    policy_events_table(results).to_csv(tables / "policy_events.csv", index=False)
-    (directory / "run_info.json").write_text(json.dumps(run_info(results, config_hash), indent=2))
+    policy_events_table(results.params).to_csv(tables / "policy_events.csv", index=False)
+    (directory / "params.json").write_text(json.dumps(to_dict(results.params), indent=1))
+    (directory / "run_info.json").write_text(
+        json.dumps(run_info(results.params, config_hash, overrides), indent=2))
 
 
-def write_kpis(results: Results, directory: Path, info: dict) -> pd.DataFrame:
-    long = replication_kpis(results.params, results.tables)
+TEXT_COLUMNS = {"actor", "event", "material", "grade", "origin", "supplier", "fab", "licence_id",
+                "order_id", "order_ids", "detail", "regime", "scope", "outcome", "state", "month",
+                "date"}
+
+
+def load_tables(directory: Path) -> Dict[str, pd.DataFrame]:
+    """The simulation tables of a run directory as the KPI functions expect them: text columns as
+    text with "" for empty (a column that happens to be all empty would otherwise read as NaN
+    floats), everything else as pandas infers it."""
+    out = {}
+    for name in TABLES:
+        path = directory / "tables" / f"{name}.csv"
+        header = pd.read_csv(path, nrows=0).columns
+        text = [c for c in header if c in TEXT_COLUMNS or c.endswith("_date")]
+        df = pd.read_csv(path, dtype={c: str for c in text}, low_memory=False)
+        df[text] = df[text].fillna("")
+        out[name] = df
+    return out
+
+
+def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
+               info: dict) -> pd.DataFrame:
+    long = replication_kpis(params, tables)
     wide(long).to_csv(directory / "replications.csv", index=False, float_format=FLOAT_FORMAT)
     summary = summarise(long)
     summary.to_csv(directory / "tables" / "kpi_summary.csv", index=False, float_format=FLOAT_FORMAT)
@@ -77,22 +106,29 @@ def write_kpis(results: Results, directory: Path, info: dict) -> pd.DataFrame:
     return summary
 
 
-def write_run(results: Results, run_dir: Path, config_hash: str) -> Path:
-    """Write every output of `results` into `run_dir`; return it. Raises after recording failure."""
+def derive_outputs(directory: Path) -> None:
+    """KPIs, figures and report from the saved tables, params.json and run_info.json."""
     from .figures import make_figures
     from .report import write_report
 
+    params = from_dict(Params, json.loads((directory / "params.json").read_text()))
+    info = json.loads((directory / "run_info.json").read_text())
+    write_kpis(params, load_tables(directory), directory, info)
+    make_figures(directory)
+    write_report(directory)
+
+
+def write_run(results: Results, run_dir: Path, config_hash: str,
+              overrides: Sequence[str] = ()) -> Path:
+    """Write every output of `results` into `run_dir`; return it. Raises after recording failure."""
     run_dir = Path(run_dir)
     partial = run_dir / ".partial"
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        write_tables(results, partial, config_hash)
-        info = json.loads((partial / "run_info.json").read_text())
-        write_kpis(results, partial, info)
-        make_figures(partial)
-        write_report(partial)
+        write_tables(results, partial, config_hash, overrides)
+        derive_outputs(partial)
     except BaseException as exc:
         failed = run_dir / ".failed"
         if failed.exists():

@@ -11,6 +11,8 @@ read-only and derive variants with `dataclasses.replace`.
 """
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -80,6 +82,8 @@ class FabConf:
     # share of the fab's output that stops when a material runs out: material -> share (default 1)
     dependent_output_share: Dict[str, float] = field(default_factory=dict)
     qualification_time_factor: float = 1.0  # multiplies every supplier's qualification time here
+    output_unit: str = "output units"  # what planned_output_per_month counts
+    planned_output_per_month: float = 0.0  # planned output in output_unit (0: report % only)
 
 
 @dataclass
@@ -192,3 +196,34 @@ class Params:
     def items(self) -> List[tuple]:
         """Every (material, grade) pair, in config order."""
         return [(m, g) for m, mat in self.materials.items() for g in mat.grades]
+
+
+# --- plain-data round trip: a run directory records the exact params it was run with ----------
+def to_dict(obj) -> dict:
+    """Params (or any nested dataclass of it) -> JSON-ready dict."""
+    return dataclasses.asdict(obj)
+
+
+def from_dict(cls, data):
+    """Inverse of `to_dict`: rebuild `cls` (a dataclass type here) from plain data."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def _convert(tp, value):
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value)
+    if origin is dict:
+        return {k: _convert(args[1], v) for k, v in value.items()}
+    if origin is list:
+        return [_convert(args[0], v) for v in value]
+    if origin is typing.Union:  # Optional[X]
+        inner = [a for a in args if a is not type(None)]
+        return None if value is None else _convert(inner[0], value)
+    return value

@@ -1,128 +1,330 @@
-"""report.md for a run directory, written from its saved outputs only (no simulation).
+"""The report of a run directory: report.md and a self-contained report.html, from saved outputs.
 
-The report states what was run (scenario, its policy events, seed, replications, version, config
-hash), the headline numbers with 95 % confidence intervals across replications, the figures, and
-where the assumptions are documented. Numbers come from `tables/kpi_summary.csv`, the same
-summary `metrics.json` is written from, so report and metrics cannot disagree.
+    python -m simulator.report <run_dir>
+
+rebuilds the KPIs (from the saved tables and `params.json`), every figure and both reports, with
+no simulation. The report is built once as a list of blocks (headings, paragraphs, tables, lists,
+figures) and rendered twice, so the Markdown and the HTML cannot disagree; its numbers come from
+`tables/kpi_summary.csv`, the same summary `metrics.json` is written from.
 """
 from __future__ import annotations
 
+import base64
+import html
 import json
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import List, Optional, Sequence
 
 import pandas as pd
 
-FIGURE_CAPTIONS = {
-    "policy_timeline": "Licensing regime per material and the policy events of the scenario.",
-    "inventory_cover": "Fab inventory cover (days of planned use) per material grade: median across "
-                       "replications and band; policy events marked.",
-    "licence_review_times": "Licence review times by regime and material grade, against the "
-                            "observed 2019 first-approval lags and the 90-day statutory window.",
-    "monthly_imports": "Korea's monthly imports by origin per material (customs view: domestic "
-                       "supply excluded).",
-}
+FIGURES = [
+    ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
+    ("inventory_cover", "Fab inventory cover (days of planned use) per fab and material grade: "
+                        "median across replications with 50 % and 90 % bands."),
+    ("production", "Planned vs actual output per fab (the resilience curve) and lost production "
+                   "with 95 % confidence intervals."),
+    ("tts_ttr", "Time to survive (simulated and buffer-only) and time to recover per fab and "
+                "material grade, with 95 % confidence intervals."),
+    ("licence_pipeline", "Licence review times by regime and material grade against the observed "
+                         "2019 first-approval lags; applications and approvals over time."),
+    ("monthly_imports", "Korea's monthly imports by origin per material (customs view) and "
+                        "Japan's share."),
+]
+
+# Key assumptions: (what, params path, where it comes from). Values are read from params.json.
+ASSUMPTIONS = [
+    ("Initial stock, HF (days of use)", "materials.hf.initial_cover_days",
+     "FACTS.md: ~2.5 months at Samsung and SK hynix (TrendForce, L-M)"),
+    ("Initial stock, photoresist (days)", "materials.photoresist.initial_cover_days",
+     "FACTS.md: two weeks to two months (ETNews; Nikkei; AnandTech, M), mid-range"),
+    ("Initial stock, FPI (days)", "materials.fpi.initial_cover_days",
+     "FACTS.md: Samsung Display 2-3 months (BusinessKorea, L-M)"),
+    ("Override of every initial stock (days)", "fab.initial_cover_days", "none: material defaults"),
+    ("Stockpiling target under individual licensing (days)", "fab.restricted_target_cover_days",
+     "assumption; FACTS.md: Samsung sought 6-10 months of EUV resist"),
+    ("Ration saving (share of use)", "fab.ration_saving",
+     "assumption; FACTS.md: firms halved inputs in some steps"),
+    ("Case officers reviewing licence files", "licensing.reviewers",
+     "calibrated to FACTS.md's 2019 approval lags and tally"),
+    ("Individual licence: median review clock (days)", "licensing.individual.review_days_median",
+     "calibrated to FACTS.md's first-approval lags (34-174 days)"),
+    ("Individual licence: statutory window (days)", "licensing.individual.review_days_max",
+     "FACTS.md: up to 90 days"),
+    ("Individual licence: validity (days)", "licensing.individual.validity_days", "FACTS.md: 6 months"),
+    ("Switching adjustment (days)", "fab.switching_adjustment_days", "assumption"),
+    ("Supplier commitment horizon (days of capacity)", "sourcing.max_backlog_days", "assumption"),
+    ("CES elasticity, HF", "sourcing.elasticity.hf", "Kim (2024)"),
+    ("Cost multiplier on Japanese HF under individual licensing",
+     "sourcing.cost_multiplier.individual.hf", "Kim (2024)"),
+    ("Home bias for Korean sources", "sourcing.home_bias", "assumption (1 = none)"),
+]
 
 
-def _fmt(row, unit="", digits=0) -> str:
-    if row is None or pd.isna(row["mean"]):
-        return "n/a"
-    mean = f"{row['mean']:.{digits}f}{unit}"
-    if pd.isna(row["ci95_low"]):
-        return mean
-    return f"{mean} ({row['ci95_low']:.{digits}f} to {row['ci95_high']:.{digits}f})"
+@dataclass
+class Block:
+    kind: str  # h1 | h2 | p | table | list | figure
+    text: str = ""
+    rows: Optional[List[Sequence[str]]] = None  # table: header first; list: items in rows[0]
+    path: str = ""  # figure: relative path without extension
 
 
-def _get(summary: pd.DataFrame, kpi: str, fab: str, item: str):
-    sel = summary[(summary["kpi"] == kpi) & (summary["fab"] == fab) & (summary["item"] == item)]
-    return None if sel.empty else sel.iloc[0]
+# --- content ------------------------------------------------------------------------------------
+class Summary:
+    def __init__(self, frame: pd.DataFrame, replications: int):
+        self.df = frame.set_index(["kpi", "fab", "item"]).sort_index()
+        self.n = replications
+
+    def row(self, kpi: str, fab: str, item: str):
+        try:
+            return self.df.loc[(kpi, fab, item)]
+        except KeyError:
+            return None
+
+    def fmt(self, kpi, fab, item, digits=0, unit="") -> str:
+        r = self.row(kpi, fab, item)
+        if r is None or pd.isna(r["mean"]):
+            return "n/a"
+        text = f"{r['mean']:,.{digits}f}{unit}"
+        if not pd.isna(r["ci95_low"]):
+            text += f" ({r['ci95_low']:,.{digits}f} to {r['ci95_high']:,.{digits}f})"
+        return text
+
+    def tts(self, fab, item) -> str:
+        r = self.row("tts_days", fab, item)
+        if r is None or r["n"] == 0:
+            return "no shortfall"
+        text = self.fmt("tts_days", fab, item)
+        missing = self.n - int(r["n"])
+        return text + (f"; none in {missing} of {self.n} runs" if missing else "")
+
+
+def _get(params: dict, path: str):
+    node = params
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def build_blocks(run_dir: Path) -> List[Block]:
+    info = json.loads((run_dir / "run_info.json").read_text())
+    params = json.loads((run_dir / "params.json").read_text())
+    summary = Summary(pd.read_csv(run_dir / "tables" / "kpi_summary.csv"), info["replications"])
+    events = pd.read_csv(run_dir / "tables" / "policy_events.csv", keep_default_na=False)
+    fabs = info["fabs"]
+    out: List[Block] = []
+    out.append(Block("h1", f"Scenario {info['scenario']}"))
+    out.append(Block("p", f"Simulated {info['start_date']} to {info['end_date']}: {info['replications']} "
+                          f"replications, root seed {info['seed']}, simulator {info['version']}, "
+                          f"config hash {info['config_hash']}. Disruption metrics count from "
+                          f"{info['shock_date']} (individual licensing in force) in every scenario. "
+                          "Brackets: 95 % confidence intervals across replications."))
+
+    out.append(Block("h2", "What changes against the baseline"))
+    if events.empty:
+        out.append(Block("p", "Nothing: this is the world without the dispute, bulk licensing "
+                              "throughout."))
+    else:
+        rows = [["date", "event", "materials"]]
+        rows += [[e.date, e.label, e.materials.replace(";", ", ") or "all"]
+                 for e in events.itertuples(index=False)]
+        out.append(Block("p", "The baseline world (bulk licensing throughout) plus these policy "
+                              "events:"))
+        out.append(Block("table", rows=rows))
+    overrides = [o for o in info.get("overrides", []) if not o.startswith("scenario=")]
+    if overrides:
+        out.append(Block("p", "Parameters set on the command line: " + ", ".join(overrides) + "."))
+
+    out.append(Block("h2", "Headlines"))
+    items = sorted({i for (k, f, i) in summary.df.index if k == "stockout_days" and f == "all"
+                    and i != "all"})
+    worst = _worst(summary, fabs)
+    heads = [
+        f"Output lost, all fabs (mean over fabs, % of planned output after the shock): "
+        f"{summary.fmt('lost_production_pct', 'all', 'all', 2, ' %')}.",
+        f"Hardest hit: {worst}.",
+    ]
+    for item in items:
+        tts = summary.tts("all", item)
+        survive = ("no fab ran short" if tts == "no shortfall"
+                   else f"first shortfall at any fab {tts} days after the shock")
+        heads.append(f"{item}: {survive} (buffer-only estimate "
+                     f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
+                     f"deliveries back to 95 % of need for 30 days after "
+                     f"{summary.fmt('ttr_days', 'all', item)} days; days with a fab short "
+                     f"{summary.fmt('stockout_days', 'all', item)}.")
+    for mat in info["materials"]:
+        heads.append(f"{info['materials'][mat]['name']}: imports from Japan Jul 2019–Dec 2020 at "
+                     f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock monthly "
+                     f"mean; domestic share of supply {summary.fmt('domestic_share_pct_post2', 'all', mat, 1, ' %')} "
+                     f"then, {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in 2021–22.")
+    out.append(Block("list", rows=[heads]))
+
+    out.append(Block("h2", "How long the fabs held out and what was lost"))
+    rows = [["fab", "material", "stockout days", "lost output %", "lost output",
+             "time to survive (simulated), days", "buffer-only TTS, days", "time to recover, days",
+             "share of runs TTS < TTR"]]
+    fab_items = sorted({(f, i) for (k, f, i) in summary.df.index
+                        if k == "stockout_days" and f != "all" and i != "all"})
+    for fab, item in fab_items:
+        unit = info.get("fab_output_units", {}).get(fab, "units")
+        rows.append([fabs.get(fab, fab), item, summary.fmt("stockout_days", fab, item),
+                     summary.fmt("lost_production_pct", fab, item, 2),
+                     summary.fmt("lost_output_units", fab, item) + f" {unit}",
+                     summary.tts(fab, item), summary.fmt("tts_buffer_days", fab, item),
+                     summary.fmt("ttr_days", fab, item),
+                     summary.fmt("tts_before_ttr", fab, item, 2)])
+    out.append(Block("table", rows=rows))
+    rows = [["fab", "lost output % (all inputs)", "lost output", "resilience loss, %-days",
+             "days with any input short"]]
+    for fab in fabs:
+        unit = info.get("fab_output_units", {}).get(fab, "units")
+        rows.append([fabs[fab], summary.fmt("lost_production_pct", fab, "all", 2),
+                     summary.fmt("lost_output_units", fab, "all") + f" {unit}",
+                     summary.fmt("resilience_loss_pct_days", fab, "all"),
+                     summary.fmt("stockout_days", fab, "all")])
+    out.append(Block("table", rows=rows))
+    out.append(Block("p", "Lost output in units uses each fab's planned output, an assumption "
+                          "(configs/fabs); the percentages do not depend on it."))
+
+    out.append(Block("h2", "Licensing"))
+    rows = [["licences", "applications", "approvals", "denials", "re-requests", "expiries",
+             "review days mean", "p50", "p90", "lapsed t"]]
+    lic_items = sorted({i for (k, f, i) in summary.df.index if k == "applications"})
+    for item in lic_items:
+        label = "all" if item == "all" else (item if "." in item else f"{item} (exporter / pair)")
+        rows.append([label] + [summary.fmt(k, "all", item) for k in
+                               ("applications", "approvals", "denials", "rerequests", "expiries",
+                                "review_days_mean", "review_days_p50", "review_days_p90")]
+                    + [summary.fmt("lapsed_t", "all", item, 1)])
+    out.append(Block("table", rows=rows))
+    lags = "; ".join(f"{k} {', '.join(f'{v:.0f}' for v in vals)} days"
+                     for k, vals in info["observed_licence_lags_days"].items())
+    out.append(Block("p", "Review days: approved case-reviewed applications (individual, special "
+                          f"bulk). Observed first approvals in 2019: {lags}."))
+
+    out.append(Block("h2", "Trade"))
+    windows = [w for w in info["windows"] if w != "pre"]
+    rows = [["material", "measure"] + [_window_label(w, info["windows"][w]) for w in windows]]
+    for mat in info["materials"]:
+        for kpi, label, digits in (("imports_jp_rel", "imports from Japan ÷ pre-shock", 2),
+                                   ("japan_share_pct", "Japan's share of imports, %", 1),
+                                   ("domestic_share_pct", "domestic share of supply, %", 1)):
+            rows.append([mat, label] + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
+    out.append(Block("table", rows=rows))
+    out.append(Block("p", "Pre-shock: " + _window_label("pre", info["windows"].get("pre", {}))
+                          + "; onset, post-1 and post-2 as in Kim (2024)."))
+
+    out.append(Block("h2", "Figures"))
+    for name, caption in FIGURES:
+        if (run_dir / "figures" / f"{name}.png").exists():
+            out.append(Block("figure", caption, path=f"figures/{name}"))
+
+    out.append(Block("h2", "Key assumptions and their sources"))
+    rows = [["parameter", "value", "source"]]
+    for label, path, source in ASSUMPTIONS:
+        value = _get(params, path)
+        rows.append([label, "default" if value is None else f"{value:g}" if isinstance(value, float)
+                     else str(value), source])
+    out.append(Block("table", rows=rows))
+    out.append(Block("p", "Every default in configs/ cites its source (FACTS.md or the literature) "
+                          "or says it is an assumption; params.json in this directory holds every "
+                          "value this run used. Metric definitions: README, \"Metrics\"."))
+    return out
+
+
+def _window_label(name: str, w: dict) -> str:
+    return f"{name} ({w.get('start', '?')[:7]}…{w.get('end', '?')[:7]})"
+
+
+def _worst(summary: Summary, fabs: dict) -> str:
+    rows = [(r["mean"], f, i) for (k, f, i), r in summary.df.iterrows()
+            if k == "lost_production_pct" and f != "all" and i == "all" and not pd.isna(r["mean"])]
+    if not rows or max(rows)[0] <= 0:
+        return "no fab lost output"
+    _, fab, _ = max(rows)
+    return f"{fabs.get(fab, fab)}, {summary.fmt('lost_production_pct', fab, 'all', 2, ' %')} of output"
+
+
+# --- rendering ----------------------------------------------------------------------------------
+def to_markdown(blocks: List[Block]) -> str:
+    out = []
+    for b in blocks:
+        if b.kind == "h1":
+            out += [f"# {b.text}", ""]
+        elif b.kind == "h2":
+            out += [f"## {b.text}", ""]
+        elif b.kind == "p":
+            out += [b.text, ""]
+        elif b.kind == "list":
+            out += [f"- {item}" for item in b.rows[0]] + [""]
+        elif b.kind == "table":
+            header, *body = b.rows
+            out.append("| " + " | ".join(header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
+            out.append("")
+        elif b.kind == "figure":
+            out += [f"![{b.text}]({b.path}.png)", "", f"*{b.text}* ([PDF]({b.path}.pdf))", ""]
+    return "\n".join(out)
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}figcaption{font-style:italic;
+margin-bottom:2em}"""
+
+
+def to_html(blocks: List[Block], run_dir: Path) -> str:
+    e = html.escape
+    out = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
+           f"<title>{e(blocks[0].text)}</title><style>{CSS}</style></head><body>"]
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            out.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
+        elif b.kind == "p":
+            out.append(f"<p>{e(b.text)}</p>")
+        elif b.kind == "list":
+            out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.rows[0]) + "</ul>")
+        elif b.kind == "table":
+            header, *body = b.rows
+            out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
+            out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body]
+            out.append("</table>")
+        elif b.kind == "figure":
+            data = base64.b64encode((run_dir / f"{b.path}.png").read_bytes()).decode("ascii")
+            out.append(f"<figure><img alt='{e(b.text)}' src='data:image/png;base64,{data}'>"
+                       f"<figcaption>{e(b.text)}</figcaption></figure>")
+    out.append("</body></html>")
+    return "\n".join(out)
 
 
 def write_report(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
-    info = json.loads((run_dir / "run_info.json").read_text())
-    summary = pd.read_csv(run_dir / "tables" / "kpi_summary.csv")
-    events = pd.read_csv(run_dir / "tables" / "policy_events.csv", keep_default_na=False)
-    fabs = info["fabs"]
-    n = info["replications"]
-
-    out = [f"# Scenario `{info['scenario']}`", "",
-           f"Simulated {info['start_date']} to {info['end_date']}, {n} replications, root seed "
-           f"{info['seed']}, simulator version {info['version']}, config hash `{info['config_hash']}`. "
-           f"Disruption metrics count from the shock date {info['shock_date']} in every scenario. "
-           "Ranges in brackets are 95 % confidence intervals across replications.", ""]
-
-    out += ["## Policy events", ""]
-    if events.empty:
-        out += ["None: bulk licensing throughout (the world without the dispute).", ""]
-    else:
-        out += ["| date | event | materials |", "|---|---|---|"]
-        for e in events.itertuples(index=False):
-            out.append(f"| {e.date} | {e.label} | {e.materials.replace(';', ', ') or 'all'} |")
-        out.append("")
-
-    out += ["## Fabs: how long they held out and what was lost", "",
-            "| fab | material | stockout days | lost output % | first shortfall, days after shock "
-            "| buffer-only TTS, days | time to recover, days |", "|---|---|---|---|---|---|---|"]
-    fab_items = summary[(summary["kpi"] == "stockout_days")][["fab", "item"]].drop_duplicates()
-    for fab, item in fab_items.itertuples(index=False):
-        tts = _get(summary, "tts_days", fab, item)
-        if tts is None or tts["n"] == 0:
-            tts_text = "none within the horizon"
-        else:
-            tts_text = _fmt(tts)
-            if tts["n"] < n:
-                tts_text += f"; none in {n - int(tts['n'])} of {n} runs"
-        out.append(f"| {fabs.get(fab, fab)} | {item} | {_fmt(_get(summary, 'stockout_days', fab, item))} "
-                   f"| {_fmt(_get(summary, 'lost_production_pct', fab, item), digits=2)} | {tts_text} "
-                   f"| {_fmt(_get(summary, 'tts_buffer_days', fab, item))} "
-                   f"| {_fmt(_get(summary, 'ttr_days', fab, item))} |")
-    out.append("")
-    out += ["Output lost over the whole post-shock period, all materials together:", ""]
-    for fab in fabs:
-        row = _get(summary, "lost_production_pct", fab, "all")
-        out.append(f"- {fabs[fab]}: {_fmt(row, ' %', 2)}")
-    out.append("")
-
-    out += ["## Licensing", "",
-            "| material grade | applications | approvals | review days mean | p50 | p90 | lapsed t |",
-            "|---|---|---|---|---|---|---|"]
-    for item in sorted(summary[summary["kpi"] == "applications"]["item"].unique()):
-        if item == "all":
-            continue
-        # licences with no grade cover a whole material: exporter-wide bulk, company-pair special bulk
-        label = item if "." in item else f"{item} (exporter / company-pair licences)"
-        out.append(f"| {label} | {_fmt(_get(summary, 'applications', 'all', item))} "
-                   f"| {_fmt(_get(summary, 'approvals', 'all', item))} "
-                   f"| {_fmt(_get(summary, 'review_days_mean', 'all', item))} "
-                   f"| {_fmt(_get(summary, 'review_days_p50', 'all', item))} "
-                   f"| {_fmt(_get(summary, 'review_days_p90', 'all', item))} "
-                   f"| {_fmt(_get(summary, 'lapsed_t', 'all', item), digits=1)} |")
-    out += ["", "Review days are for case-reviewed (individual and special bulk) approvals; "
-            "observed 2019 first approvals: " + "; ".join(
-                f"{k} {', '.join(f'{v:.0f}' for v in vals)} d"
-                for k, vals in info["observed_licence_lags_days"].items()) + ".", ""]
-
-    out += ["## Trade: imports from Japan relative to the pre-shock monthly mean", "",
-            "| material | onset (Jul 2019) | post-1 (Jul-Dec 2019) | post-2 (Jul 2019-Dec 2020) |",
-            "|---|---|---|---|"]
-    for mat in info["materials"]:
-        cells = [_fmt(_get(summary, f"imports_jp_rel_{w}", "all", mat), digits=2)
-                 for w in ("onset", "post1", "post2")]
-        out.append(f"| {mat} | " + " | ".join(cells) + " |")
-    out += ["", "1.00 = unchanged; windows as in Kim (2024).", ""]
-
-    out += ["## Figures", ""]
-    for name, caption in FIGURE_CAPTIONS.items():
-        if (run_dir / "figures" / f"{name}.png").exists():
-            out += [f"![{caption}](figures/{name}.png)", "", f"*{caption}* "
-                    f"([PDF](figures/{name}.pdf))", ""]
-
-    out += ["## Assumptions", "",
-            "Every default parameter cites its source (FACTS.md line or literature) or is marked "
-            "as an assumption in `configs/`; the composed configuration of this run is in "
-            "`.hydra/config.yaml`. Firm-level consumption splits, unit values of photoresist and "
-            "FPI, capacities of new domestic plants and reviewer capacity are assumptions or "
-            "calibrations (README, \"Calibration\").", ""]
-    text = "\n".join(out)
-    (run_dir / "report.md").write_text(text)
+    blocks = build_blocks(run_dir)
+    (run_dir / "report.md").write_text(to_markdown(blocks))
+    (run_dir / "report.html").write_text(to_html(blocks, run_dir))
     return run_dir / "report.md"
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m simulator.report <run_dir>", file=sys.stderr)
+        return 2
+    run_dir = Path(argv[0])
+    if not (run_dir / "tables").is_dir() or not (run_dir / "params.json").is_file():
+        print(f"error: {run_dir} is not a complete run directory (no tables/ or params.json)",
+              file=sys.stderr)
+        return 2
+    from .outputs import derive_outputs  # outputs imports this module: import here, not above
+    derive_outputs(run_dir)
+    print(f"rebuilt KPIs, figures and report in {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

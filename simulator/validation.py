@@ -151,6 +151,7 @@ def validate(p: Params) -> None:
     for f_id, fab in p.fabs.items():
         k = f"fabs.{f_id}"
         _number(f"{k}.qualification_time_factor", fab.qualification_time_factor, lo=0, lo_open=True)
+        _number(f"{k}.planned_output_per_month", fab.planned_output_per_month, lo=0)
         for m, grades in fab.demand_share.items():
             if m not in p.materials:
                 raise ConfigError(f"{k}.demand_share: unknown material {m!r} "
@@ -254,8 +255,10 @@ def validate(p: Params) -> None:
     _date("metrics.shock_date", m.shock_date, cal)
     _share("metrics.recovery_fill_threshold", m.recovery_fill_threshold)
     _number("metrics.recovery_sustain_days", m.recovery_sustain_days, lo=1, integer=True)
+    # windows are reporting choices: they may reach beyond the run (each KPI uses the months
+    # inside it, and is undefined for a window entirely outside), but must be real ranges
     for w_id, w in m.windows.items():
-        a = _date(f"metrics.windows.{w_id}.start", w.start, cal)
-        b = _date(f"metrics.windows.{w_id}.end", w.end, cal)
+        a = _date(f"metrics.windows.{w_id}.start", w.start)
+        b = _date(f"metrics.windows.{w_id}.end", w.end)
         if b < a:
             raise ConfigError(f"metrics.windows.{w_id}.end = {w.end} is before its start {w.start}")

@@ -1,0 +1,185 @@
+"""Scenario comparison for a sweep directory, from its finished runs' saved outputs.
+
+    python -m simulator.compare <sweep_dir>      (run.py -m does this at the end of every sweep)
+
+writes into `<sweep_dir>/comparison/`:
+- `comparison.csv`: every KPI of every run side by side (label, scenario, overrides, kpi, fab,
+  item, mean, ci95_low, ci95_high, n);
+- `paired_differences.csv`: each run minus the reference run (the baseline scenario if the sweep
+  has one, else the first run), replication by replication. Replication r of every scenario uses
+  the same random streams (common random numbers), so paired differences have much tighter
+  intervals than the difference of two means. Computed over the replications both runs have, and
+  only when they share the root seed;
+- `comparison.md`: the headline KPIs side by side and the paired differences that matter most;
+- figures `compare_*` (see simulator.figures).
+Only complete runs (with `metrics.json`) are compared.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import pandas as pd
+from scipy import stats
+
+HEADLINES = [  # (kpi, fab, item, label, digits)
+    ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),
+    ("stockout_days", "all", "hf.liquid", "days a fab was short of liquid HF", 0),
+    ("stockout_days", "all", "hf.gas", "days a fab was short of HF gas", 0),
+    ("stockout_days", "all", "photoresist.standard", "days a fab was short of photoresist", 0),
+    ("stockout_days", "all", "fpi.standard", "days a fab was short of FPI", 0),
+    ("tts_days", "all", "photoresist.standard", "photoresist: first shortfall, days after shock", 0),
+    ("ttr_days", "all", "hf.liquid", "liquid HF: time to recover, days", 0),
+    ("imports_jp_rel_post2", "all", "hf", "HF imports from Japan, Jul 2019–Dec 2020 ÷ pre-shock", 2),
+    ("imports_jp_rel_post2", "all", "photoresist", "photoresist imports from Japan, post-2 ÷ pre", 2),
+    ("imports_jp_rel_post2", "all", "fpi", "FPI imports from Japan, post-2 ÷ pre", 2),
+    ("imports_jp_rel_after_lift", "all", "hf", "HF imports from Japan after the lift ÷ pre", 2),
+    ("domestic_share_pct_late", "all", "hf", "domestic share of HF supply 2021–22, %", 1),
+    ("domestic_share_pct_after_lift", "all", "hf", "domestic share of HF supply after the lift, %", 1),
+]
+
+
+def complete_runs(sweep_dir: Path) -> List[Path]:
+    runs = [d for d in sweep_dir.iterdir() if d.is_dir() and (d / "metrics.json").exists()]
+
+    def order(d: Path):
+        head = d.name.split("_", 1)[0]
+        return (int(head), d.name) if head.isdigit() else (math.inf, d.name)
+    return sorted(runs, key=order)
+
+
+def labels_for(runs: Sequence[Path]) -> Dict[str, Path]:
+    """Label runs by scenario, adding their other overrides where scenarios repeat."""
+    infos = [json.loads((d / "run_info.json").read_text()) for d in runs]
+    scenarios = [i["scenario"] for i in infos]
+    out = {}
+    for d, info in zip(runs, infos):
+        label = info["scenario"]
+        extra = [o for o in info.get("overrides", []) if not o.startswith(("scenario=", "hydra"))]
+        if scenarios.count(label) > 1 or (extra and len(set(scenarios)) == 1):
+            label = f"{label} [{', '.join(extra)}]" if extra else f"{label} ({d.name})"
+        out[label] = d
+    return out
+
+
+def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
+    parts = []
+    for label, d in runs.items():
+        info = json.loads((d / "run_info.json").read_text())
+        s = pd.read_csv(d / "tables" / "kpi_summary.csv")
+        extra = ";".join(o for o in info.get("overrides", []) if not o.startswith("scenario="))
+        parts.append(s.assign(label=label, scenario=info["scenario"], overrides=extra, run_dir=d.name))
+    cols = ["label", "scenario", "overrides", "run_dir", "kpi", "fab", "item", "mean", "ci95_low",
+            "ci95_high", "n"]
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def reference_label(runs: Dict[str, Path]) -> str:
+    for label, d in runs.items():
+        if json.loads((d / "run_info.json").read_text())["scenario"] == "baseline":
+            return label
+    return next(iter(runs))
+
+
+def paired_differences(runs: Dict[str, Path], reference: str) -> pd.DataFrame:
+    ref_info = json.loads((runs[reference] / "run_info.json").read_text())
+    ref = pd.read_csv(runs[reference] / "replications.csv").set_index("replication")
+    rows = []
+    for label, d in runs.items():
+        if label == reference:
+            continue
+        info = json.loads((d / "run_info.json").read_text())
+        if info["seed"] != ref_info["seed"]:
+            continue  # different streams: pairing would mean nothing
+        other = pd.read_csv(d / "replications.csv").set_index("replication")
+        common_reps = ref.index.intersection(other.index)
+        for col in other.columns.intersection(ref.columns):
+            diff = (other.loc[common_reps, col] - ref.loc[common_reps, col]).dropna()
+            n = len(diff)
+            mean = float(diff.mean()) if n else math.nan
+            half = float(stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+            kpi, rest = col.split("[", 1)
+            fab, item = rest.rstrip("]").split("|")
+            rows.append((label, reference, kpi, fab, item, mean, mean - half, mean + half, n))
+    return pd.DataFrame(rows, columns=["label", "reference", "kpi", "fab", "item", "mean_difference",
+                                       "ci95_low", "ci95_high", "n"])
+
+
+def _cell(frame: pd.DataFrame, label, kpi, fab, item, digits, prefix="") -> str:
+    sel = frame[(frame["label"] == label) & (frame["kpi"] == kpi) & (frame["fab"] == fab)
+                & (frame["item"] == item)]
+    if sel.empty:
+        return "n/a"
+    r = sel.iloc[0]
+    mean = r.get("mean", r.get("mean_difference"))
+    if pd.isna(mean):  # a level: no replication ran short; a difference: undefined on one side
+        return "none" if kpi == "tts_days" and not prefix else "n/a"
+    text = f"{prefix}{mean:+,.{digits}f}" if prefix else f"{mean:,.{digits}f}"
+    if not pd.isna(r["ci95_low"]):
+        text += f" ({r['ci95_low']:,.{digits}f} to {r['ci95_high']:,.{digits}f})"
+    return text
+
+
+def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: str,
+                        figures: Sequence[Path]) -> str:
+    labels = list(dict.fromkeys(table["label"]))
+    out = ["# Scenario comparison", "",
+           "Means across replications with 95 % confidence intervals. `none`: no replication ran "
+           "short. Definitions: README, \"Metrics\".", "",
+           "| measure | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for kpi, fab, item, name, digits in HEADLINES:
+        out.append(f"| {name} | " + " | ".join(_cell(table, lb, kpi, fab, item, digits)
+                                                for lb in labels) + " |")
+    others = [lb for lb in labels if lb != reference and lb in set(paired["label"])]
+    if others:
+        out += ["", f"## Paired differences against `{reference}`", "",
+                "Replication by replication (common random numbers), mean difference and 95 % "
+                "confidence interval.", "",
+                "| measure | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
+        for kpi, fab, item, name, digits in HEADLINES:
+            out.append(f"| {name} | " + " | ".join(
+                _cell(paired, lb, kpi, fab, item, digits, prefix="Δ") for lb in others) + " |")
+    if figures:
+        out += ["", "## Figures", ""]
+        out += [f"![{p.stem}]({p.name})" for p in figures if p.suffix == ".png"]
+    out.append("")
+    return "\n".join(out)
+
+
+def build(sweep_dir: Path) -> Path:
+    from .figures import make_comparison_figures
+
+    sweep_dir = Path(sweep_dir)
+    runs = labels_for(complete_runs(sweep_dir))
+    if not runs:
+        raise FileNotFoundError(f"{sweep_dir} has no complete run (no */metrics.json)")
+    out = sweep_dir / "comparison"
+    out.mkdir(exist_ok=True)
+    table = comparison_table(runs)
+    table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+    reference = reference_label(runs)
+    paired = paired_differences(runs, reference)
+    paired.to_csv(out / "paired_differences.csv", index=False, float_format="%.6g")
+    figures = make_comparison_figures(runs, out)
+    (out / "comparison.md").write_text(comparison_markdown(table, paired, reference, figures))
+    return out
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m simulator.compare <sweep_dir>", file=sys.stderr)
+        return 2
+    try:
+        out = build(Path(argv[0]))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"comparison written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,196 @@
+"""Every metric against a case small enough to compute by hand.
+
+Tables are written by hand (not simulated), so each expected value follows from the definition in
+the README's "Metrics" section and nothing else. The world's params come from tests/tiny_world.py:
+one fab `fab1`, one item `hf.liquid`, Japan the only origin, shock 2019-03-01 (day 59).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import tiny_world as tw
+from simulator.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
+                               summarise, trade_kpis)
+from simulator.params import FabConf, WindowConf
+from simulator.records import DAILY_COLUMNS
+from simulator.suppliers import DAYS_PER_MONTH
+
+SHOCK = tw.day_of(tw.SHOCK_DATE)  # 59
+HORIZON = tw.day_of(tw.END_DATE) + 1  # 365
+D = 10.0  # planned daily use in the hand-made tables
+
+
+def _daily(cover_days: float, fab="fab1", deliveries_from=None, dependent=1.0, rep=0):
+    """A fab that holds `cover_days` of stock at the shock and gets nothing from then on (or, from
+    day `deliveries_from`, exactly its daily use). Output falls with the unmet share of need."""
+    rows = []
+    stock = cover_days * D
+    for day in range(HORIZON):
+        arriving = D if (deliveries_from is not None and day >= deliveries_from) else 0.0
+        if day < SHOCK:
+            use, short, stock_end = D, 0.0, cover_days * D
+        else:
+            stock += arriving
+            use = min(D, stock)
+            short = D - use
+            stock -= use
+            stock_end = stock
+        pct = 100.0 * (1 - dependent * short / D)
+        rows.append((rep, day, fab, "hf", "liquid", D, use, short, stock_end, stock_end / D, 0, pct, pct))
+    return pd.DataFrame(rows, columns=["replication"] + DAILY_COLUMNS)
+
+
+def _shipments(fab="fab1", from_day=None, rep=0):
+    """Deliveries of exactly D per day from `from_day` on (arrival at the start of the day)."""
+    days = list(range(from_day, HORIZON)) if from_day is not None else []
+    return pd.DataFrame({"replication": rep, "order_id": [f"O{i}" for i in range(len(days))],
+                         "fab": fab, "supplier": "jp_hf", "origin": "JP", "material": "hf",
+                         "grade": "liquid", "quantity_t": D, "arrived_day": [float(d) for d in days],
+                         "state": "delivered"})
+
+
+def _one(table: pd.DataFrame, kpi: str, fab="fab1", item="hf.liquid", rep=0) -> float:
+    return float(table.loc[(rep, fab, item), kpi])
+
+
+def test_thirty_days_of_cover_and_no_supply():
+    p = tw.tiny_params()
+    t = fab_item_table(p, _daily(30.0), _shipments())
+    short_days = HORIZON - (SHOCK + 30)  # stock lasts days 59..88, short from day 89 on
+    post_days = HORIZON - SHOCK
+    assert _one(t, "tts_days") == 30
+    assert _one(t, "tts_buffer_days") == pytest.approx(30.0)  # Japan is the only source
+    assert _one(t, "stockout_days") == short_days
+    assert _one(t, "lost_production_pct") == pytest.approx(100.0 * short_days / post_days)
+    assert _one(t, "fill_rate_pct") == pytest.approx(100.0 * 30 / post_days)
+    assert math.isnan(_one(t, "ttr_days"))  # supply never comes back
+    assert _one(t, "tts_before_ttr") == 1.0
+    assert math.isnan(_one(t, "ttr_minus_tts_days"))
+
+
+def test_lost_output_units_and_partial_dependence():
+    fab = FabConf(name="Fab One", kind="memory", demand_share={"hf": {"liquid": 1.0}},
+                  dependent_output_share={"hf": 0.5}, output_unit="wafers",
+                  planned_output_per_month=30_000.0)
+    p = tw.tiny_params(fabs={"fab1": fab})
+    t = fab_item_table(p, _daily(30.0, dependent=0.5), _shipments())
+    short_days = HORIZON - (SHOCK + 30)
+    # half the output depends on HF: each short day loses half a day's planned output
+    assert _one(t, "lost_output_units") == pytest.approx(0.5 * short_days * 30_000.0 / DAYS_PER_MONTH)
+    assert _one(t, "lost_production_pct") == pytest.approx(50.0 * short_days / (HORIZON - SHOCK))
+
+
+def test_time_to_recover_counts_from_the_shock_to_a_sustained_window():
+    p = tw.tiny_params()
+    # 30 days of cover, deliveries of full daily use resume 40 days after the shock
+    resume = SHOCK + 40
+    t = fab_item_table(p, _daily(30.0, deliveries_from=resume), _shipments(from_day=resume))
+    # windows [t, t+30) hold (resume - t) missing days; >= 95 % of 30 days needs at most 1.5 missing
+    # days: the first such t after the shortfall began is resume - 1
+    assert _one(t, "ttr_days") == 39
+    assert _one(t, "tts_days") == 30
+    assert _one(t, "ttr_minus_tts_days") == 9
+    assert _one(t, "tts_before_ttr") == 1.0
+    assert _one(t, "stockout_days") == 10  # short on days 89..98, stock from deliveries after
+
+
+def test_no_disruption_means_zero_ttr_no_tts():
+    p = tw.tiny_params()
+    t = fab_item_table(p, _daily(30.0, deliveries_from=SHOCK), _shipments(from_day=0))
+    assert _one(t, "ttr_days") == 0
+    assert math.isnan(_one(t, "tts_days"))
+    assert _one(t, "tts_before_ttr") == 0.0
+    assert _one(t, "stockout_days") == 0
+    assert _one(t, "fill_rate_pct") == pytest.approx(100.0)
+
+
+def test_fleet_aggregates_take_earliest_shortfall_and_any_fab_short():
+    p = tw.tiny_params()
+    daily = pd.concat([_daily(30.0, fab="fab1"), _daily(50.0, fab="fab2")], ignore_index=True)
+    per_fab = fab_item_table(p, daily, _shipments())
+    fleet = fleet_item_kpis(per_fab, daily, SHOCK).set_index(["kpi", "fab", "item"])["value"]
+    assert fleet[("tts_days", "all", "hf.liquid")] == 30  # the earlier fab
+    assert fleet[("stockout_days", "all", "hf.liquid")] == HORIZON - (SHOCK + 30)  # any fab short
+    lost1 = 100.0 * (HORIZON - SHOCK - 30) / (HORIZON - SHOCK)
+    lost2 = 100.0 * (HORIZON - SHOCK - 50) / (HORIZON - SHOCK)
+    assert fleet[("lost_production_pct", "all", "hf.liquid")] == pytest.approx((lost1 + lost2) / 2)
+    assert math.isnan(fleet[("ttr_days", "all", "hf.liquid")])  # no fab recovered
+
+
+def test_fab_level_resilience_loss_is_the_area_lost():
+    p = tw.tiny_params()
+    k = fab_kpis(p, _daily(30.0)).set_index(["kpi", "fab", "item"])["value"]
+    short_days = HORIZON - (SHOCK + 30)
+    assert k[("resilience_loss_pct_days", "fab1", "all")] == pytest.approx(100.0 * short_days)
+    assert k[("stockout_days", "fab1", "all")] == short_days
+    assert k[("lost_production_pct", "all", "all")] == pytest.approx(100.0 * short_days / (HORIZON - SHOCK))
+
+
+def test_trade_windows_by_hand():
+    p = tw.tiny_params()
+    p = dataclasses.replace(p, metrics=dataclasses.replace(p.metrics, windows={
+        "pre": WindowConf(start="2019-01-01", end="2019-02-28"),
+        "post1": WindowConf(start="2019-03-01", end="2019-04-30")}))
+    months = [f"2019-{m:02d}" for m in range(1, 13)]
+    jp = {"2019-01": 100.0, "2019-02": 100.0, "2019-03": 60.0, "2019-04": 40.0}
+    cn = {"2019-03": 50.0, "2019-04": 50.0}
+    imports = pd.DataFrame([(0, m, "hf", o, q.get(m, 0.0), 0.0) for m in months
+                            for o, q in (("JP", jp), ("CN", cn))],
+                           columns=["replication", "month", "material", "origin", "quantity_t", "value_usd"])
+    # deliveries: the same imports plus 100 t from a Korean producer in March
+    arr = [(m, o, q) for o, table in (("JP", jp), ("CN", cn)) for m, q in table.items()] + [("2019-03", "KR", 100.0)]
+    day = {m: float(tw.day_of(f"{m}-15")) for m in months}
+    ship = pd.DataFrame({"replication": 0, "material": "hf", "origin": [a[1] for a in arr],
+                         "quantity_t": [a[2] for a in arr], "arrived_day": [day[a[0]] for a in arr]})
+    k = trade_kpis(p, imports, ship).set_index(["kpi", "item"])["value"]
+    assert k[("imports_jp_rel_post1", "hf")] == pytest.approx(50.0 / 100.0)  # (60+40)/2 vs 100
+    assert k[("japan_share_pct_pre", "hf")] == pytest.approx(100.0)
+    assert k[("japan_share_pct_post1", "hf")] == pytest.approx(100.0 * 100 / 200)
+    assert k[("domestic_share_pct_post1", "hf")] == pytest.approx(100.0 * 100 / 300)
+    assert k[("domestic_share_pct_pre", "hf")] == 0.0
+
+
+def test_licensing_counts_and_review_quantiles():
+    p = tw.tiny_params()
+    review = [10.0, 20.0, 30.0, 40.0, 100.0]
+    lic = pd.DataFrame({
+        "replication": 0, "licence_id": [f"L{i}" for i in range(7)],
+        "regime": ["individual"] * 5 + ["individual", "bulk"],
+        "material": "hf", "grade": ["liquid"] * 6 + [""],
+        "pre_start": [False] * 6 + [True],
+        "outcome": ["approved"] * 5 + ["denied", "approved"],
+        "review_days": review + [50.0, 0.0], "documents": [9] * 6 + [4],
+        "rerequests": [0, 1, 0, 2, 0, 0, 0], "lapsed_t": [0, 0, 5.0, 0, 0, 0, 0]})
+    ev = pd.DataFrame({"replication": [0], "event": ["licence_expired"], "material": ["hf"],
+                       "grade": ["liquid"]})
+    k = licensing_kpis(p, lic, ev).set_index(["kpi", "item"])["value"]
+    assert k[("applications", "hf.liquid")] == 6  # the pre-start licence is not an application
+    assert k[("approvals", "hf.liquid")] == 5
+    assert k[("denials", "hf.liquid")] == 1
+    assert k[("rerequests", "hf.liquid")] == 3
+    assert k[("documents_filed", "hf.liquid")] == 6 * 9 + 3
+    assert k[("expiries", "hf.liquid")] == 1
+    assert k[("lapsed_t", "hf.liquid")] == 5.0
+    assert k[("review_days_mean", "hf.liquid")] == pytest.approx(np.mean(review))
+    assert k[("review_days_p50", "hf.liquid")] == pytest.approx(30.0)
+    assert k[("review_days_p90", "hf.liquid")] == pytest.approx(np.quantile(review, 0.9))
+
+
+def test_summary_is_mean_and_t_interval_clipped_at_zero():
+    values = [1.0, 2.0, 6.0]
+    long = pd.DataFrame({"replication": [0, 1, 2], "kpi": "x", "fab": "all", "item": "all",
+                         "value": values})
+    s = summarise(long).iloc[0]
+    half = stats.t.ppf(0.975, 2) * np.std(values, ddof=1) / math.sqrt(3)
+    assert s["mean"] == pytest.approx(3.0)
+    assert s["ci95_high"] == pytest.approx(3.0 + half)
+    assert s["ci95_low"] == 0.0  # 3 - half < 0: clipped, every KPI is non-negative
+    assert s["n"] == 3
+    with_missing = long.assign(value=[1.0, np.nan, 3.0])
+    assert summarise(with_missing).iloc[0]["n"] == 2

@@ -1,0 +1,103 @@
+"""Run directories: a rebuild gives the same numbers; the report quotes them; sweeps compare.
+
+Uses the tiny world (tests/tiny_world.py) with individual licensing from the shock, two
+replications, written with `write_run` as run.py would.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import tiny_world as tw
+from simulator import simulate
+from simulator.compare import build as build_comparison
+from simulator.outputs import derive_outputs, write_run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _params(name: str, regime: str = "individual", seed: int = 7):
+    p = tw.with_regime_from(tw.tiny_params(), tw.SHOCK_DATE, regime)
+    return dataclasses.replace(p, scenario_name=name,
+                               run=dataclasses.replace(p.run, replications=2, seed=seed))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    write_run(simulate(_params("tiny_curbs")), out, "test-hash", overrides=["scenario=tiny_curbs"])
+    return out
+
+
+def test_run_directory_is_complete(run_dir):
+    for name in ("metrics.json", "replications.csv", "report.md", "report.html", "params.json",
+                 "run_info.json", "tables/kpi_summary.csv", "tables/daily.csv"):
+        assert (run_dir / name).is_file(), name
+    assert not (run_dir / ".partial").exists()
+    assert list((run_dir / "figures").glob("*.png")) and list((run_dir / "figures").glob("*.pdf"))
+
+
+def test_rebuild_gives_the_same_numbers(run_dir, tmp_path):
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
+    for name in ("metrics.json", "replications.csv", "report.md", "tables/kpi_summary.csv"):
+        (copy / name).unlink()
+    derive_outputs(copy)
+    for name in ("metrics.json", "replications.csv", "report.md", "tables/kpi_summary.csv"):
+        assert (copy / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_report_module_rebuilds_from_the_command_line(run_dir, tmp_path):
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
+    (copy / "report.md").unlink()
+    done = subprocess.run([sys.executable, "-m", "simulator.report", str(copy)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (copy / "report.md").read_bytes() == (run_dir / "report.md").read_bytes()
+    bad = subprocess.run([sys.executable, "-m", "simulator.report", str(tmp_path / "nothing")],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "error:" in bad.stderr
+
+
+def test_report_quotes_the_summary(run_dir):
+    summary = pd.read_csv(run_dir / "tables" / "kpi_summary.csv").set_index(["kpi", "fab", "item"])
+    report = (run_dir / "report.md").read_text()
+    lost = summary.loc[("lost_production_pct", "all", "all")]
+    assert f"{lost['mean']:,.2f} %" in report
+    stockouts = summary.loc[("stockout_days", "fab1", "hf.liquid")]
+    assert f"| Fab One | hf.liquid | {stockouts['mean']:,.0f} (" in report
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["kpis"]["lost_production_pct"]["all"]["all"]["mean"] == pytest.approx(lost["mean"])
+    html = (run_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<table>" in html  # self-contained
+
+
+def test_sweep_comparison_pairs_replications(tmp_path):
+    sweep = tmp_path / "sweep"
+    write_run(simulate(_params("tiny_bulk", regime="bulk")), sweep / "0_tiny_bulk", "h0",
+              overrides=["scenario=tiny_bulk"])
+    write_run(simulate(_params("tiny_curbs")), sweep / "1_tiny_curbs", "h1",
+              overrides=["scenario=tiny_curbs"])
+    (sweep / "2_failed").mkdir()  # a job without metrics.json is not compared
+    out = build_comparison(sweep)
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["label"]) == {"tiny_bulk", "tiny_curbs"}
+    paired = pd.read_csv(out / "paired_differences.csv", keep_default_na=False, na_values=[""])
+    # no run is called baseline: the first run is the reference
+    assert set(paired["reference"]) == {"tiny_bulk"}
+    a = pd.read_csv(sweep / "0_tiny_bulk" / "replications.csv").set_index("replication")
+    b = pd.read_csv(sweep / "1_tiny_curbs" / "replications.csv").set_index("replication")
+    col = "stockout_days[fab1|hf.liquid]"
+    row = paired[(paired["kpi"] == "stockout_days") & (paired["fab"] == "fab1")
+                 & (paired["item"] == "hf.liquid")].iloc[0]
+    assert row["mean_difference"] == pytest.approx((b[col] - a[col]).mean())
+    assert row["n"] == 2
+    assert (out / "comparison.md").read_text().startswith("# Scenario comparison")
+    assert list(out.glob("compare_*.png"))
