@@ -1,5 +1,5 @@
 """simulator.figures: every figure is written from a run directory's tables, and what is drawn
-is what the tables say (checked on a tiny hand-made run directory)."""
+is what the tables say (checked on tiny hand-made run directories)."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matplotlib.collections import PolyCollection
+from matplotlib.container import BarContainer
+
 from simulator import figures as F
 
-FIGURES = ["inventory_cover", "licence_review_times", "monthly_imports", "policy_timeline"]
+FIGURES = ["policy_timeline", "inventory_cover", "licence_pipeline", "monthly_imports",
+           "production", "tts_ttr"]
+COMPARISON = ["compare_cover", "compare_production", "compare_imports_japan", "compare_tts_ttr"]
 START, END, SHOCK = "2019-01-01", "2019-03-31", "2019-01-15"
 REPS = [0, 1, 2]
 N_DAYS = 21
@@ -27,6 +32,17 @@ def cover_value(rep: int, day: int, stream: int) -> float:
     return float(10 * stream + day + [0.0, 7.0, 2.0][rep] * (1 + day % 3))
 
 
+def output_value(rep: int, day: int, fab: str) -> float:
+    """Deterministic fab output (% of plan), the same on every material row of a fab and day;
+    from the second week on it differs by replication, so that medians differ from means."""
+    k = 1 if fab == "fab_a" else 2
+    return 100.0 - [1.0, 4.0, 2.0][rep] * (day % 4 + k) * (day >= 7)
+
+
+def demand_value(stream: int) -> float:
+    return [2.0, 1.0, 3.0, 0.5][stream]
+
+
 def make_daily() -> pd.DataFrame:
     dates = pd.date_range(START, periods=N_DAYS, freq="D")
     rows = []
@@ -34,11 +50,12 @@ def make_daily() -> pd.DataFrame:
         for day, date in enumerate(dates):
             for s, (fab, mat, grade) in enumerate(STREAMS):
                 cover = cover_value(rep, day, s)
+                out = output_value(rep, day, fab)
                 rows.append(dict(replication=rep, day=day, date=date.strftime("%Y-%m-%d"),
-                                 fab=fab, material=mat, grade=grade, demand_t=2.0,
-                                 consumption_t=2.0, shortfall_t=0.0, inventory_t=2.0 * cover,
-                                 cover_days=cover, rationing=0, production_pct=100.0,
-                                 fab_production_pct=100.0))
+                                 fab=fab, material=mat, grade=grade, demand_t=demand_value(s),
+                                 consumption_t=demand_value(s), shortfall_t=0.0,
+                                 inventory_t=demand_value(s) * cover, cover_days=cover,
+                                 rationing=0, production_pct=out, fab_production_pct=out))
     return pd.DataFrame(rows)
 
 
@@ -129,8 +146,48 @@ def make_policy_events() -> pd.DataFrame:
 POLICY_COLUMNS = ["event_id", "date", "kind", "label", "materials", "regime", "effective_date"]
 
 
-def write_run(root: Path, with_events: bool) -> Path:
-    run = root / ("curbs" if with_events else "baseline")
+KPI_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n"]
+NAN = float("nan")
+# kpi_summary rows of the curbs run: (kpi, fab, item, mean, low, high, n)
+CURBS_KPIS = [
+    ("lost_production_pct", "all", "all", 7.9, 5.0, 9.0, 3),  # a fab=all aggregate: not a bar
+    ("lost_production_pct", "fab_a", "hf.liquid", 2.0, 1.0, 3.0, 3),  # per item: not a bar
+    ("lost_production_pct", "fab_b", "photoresist.standard", 1.5, 1.0, 2.0, 3),
+    ("lost_production_pct", "fab_a", "all", 12.5, 10.0, 15.0, 3),
+    ("lost_production_pct", "fab_b", "all", 3.25, 1.0, 5.5, 3),
+    ("tts_days", "fab_a", "hf.liquid", 40.0, 30.0, 50.0, 3),
+    ("tts_days", "fab_a", "hf.gas", 25.0, NAN, NAN, 1),  # 2 of 3 runs without a shortfall
+    ("tts_days", "fab_b", "hf.liquid", NAN, NAN, NAN, 0),  # no shortfall in any run
+    ("tts_days", "fab_b", "photoresist.standard", 12.0, 8.0, 16.0, 3),
+    ("tts_days", "all", "all", 30.0, 20.0, 40.0, 3),  # an aggregate: not drawn
+    ("tts_buffer_days", "fab_a", "hf.liquid", 60.0, 55.0, 65.0, 3),
+    ("tts_buffer_days", "fab_a", "hf.gas", 30.0, 28.0, 32.0, 3),
+    ("tts_buffer_days", "fab_b", "hf.liquid", 90.0, 80.0, 100.0, 3),
+    ("tts_buffer_days", "fab_b", "photoresist.standard", 20.0, 18.0, 22.0, 3),
+    ("ttr_days", "fab_a", "hf.liquid", 15.0, 10.0, 20.0, 3),
+    ("ttr_days", "fab_a", "hf.gas", 45.0, 35.0, 55.0, 3),
+    ("ttr_days", "fab_b", "hf.liquid", 0.0, 0.0, 0.0, 3),
+    ("ttr_days", "fab_b", "photoresist.standard", 70.0, 60.0, 80.0, 3),
+    ("ttr_minus_tts_days", "fab_a", "hf.liquid", -25.0, -30.0, -20.0, 3),  # a KPI not drawn
+]
+PAIRS = [("fab_a", "hf.liquid"), ("fab_a", "hf.gas"), ("fab_b", "hf.liquid"),
+         ("fab_b", "photoresist.standard")]
+# the baseline never runs short
+BASELINE_KPIS = ([("lost_production_pct", f, "all", 0.0, 0.0, 0.0, 3) for f in ("fab_a", "fab_b")]
+                 + [("tts_days", f, i, NAN, NAN, NAN, 0) for f, i in PAIRS]
+                 + [("tts_buffer_days", f, i, 60.0, 55.0, 65.0, 3) for f, i in PAIRS]
+                 + [("ttr_days", f, i, 3.0, 1.0, 5.0, 3) for f, i in PAIRS])
+
+
+def make_kpis(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+def write_run(root: Path, with_events: bool, name: str = None, inventory_factor: float = 1.0,
+              output_drop: float = 0.0) -> Path:
+    """A run directory; `inventory_factor` scales inventory and cover, `output_drop` lowers
+    every fab's output (comparison runs that differ from each other)."""
+    run = root / (name or ("curbs" if with_events else "baseline"))
     tables = run / "tables"
     tables.mkdir(parents=True)
     info = {
@@ -147,50 +204,73 @@ def write_run(root: Path, with_events: bool) -> Path:
         "fabs": {"fab_a": "Fab A Co", "fab_b": "Fab B Co"},
     }
     (run / "run_info.json").write_text(json.dumps(info))
-    make_daily().to_csv(tables / "daily.csv", index=False)
+    daily = make_daily()
+    daily["inventory_t"] *= inventory_factor
+    daily["cover_days"] *= inventory_factor
+    daily["fab_production_pct"] -= output_drop
+    daily.to_csv(tables / "daily.csv", index=False)
     make_licences().to_csv(tables / "licences.csv", index=False)
-    make_imports().to_csv(tables / "imports_monthly.csv", index=False)
+    imports = make_imports()
+    if not with_events:  # a second, different import history for the comparison
+        imports["quantity_t"] *= 2.0
+    imports.to_csv(tables / "imports_monthly.csv", index=False)
     policy = make_policy_events() if with_events else pd.DataFrame(columns=POLICY_COLUMNS)
     policy.to_csv(tables / "policy_events.csv", index=False)
     pd.DataFrame(columns=["replication", "order_id", "fab", "material", "quantity_t"]).to_csv(
         tables / "shipments.csv", index=False)
     pd.DataFrame(columns=["replication", "day", "date", "actor", "event"]).to_csv(
         tables / "events.csv", index=False)
-    pd.DataFrame(columns=["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n"]).to_csv(
+    make_kpis(CURBS_KPIS if with_events else BASELINE_KPIS).to_csv(
         tables / "kpi_summary.csv", index=False)
     return run
 
 
-@pytest.fixture(scope="module")
-def drawn(tmp_path_factory):
-    """Run make_figures on both synthetic runs once; keep what was drawn on each axes."""
-    root = tmp_path_factory.mktemp("runs")
-    captured = {}
-    original = F._save
+def capture_into(captured: dict, key):
+    """A replacement for style._save that keeps what each axes shows before saving."""
+    original = F.style._save
 
     def capturing_save(fig, out_dir, name):
-        axes = fig.get_axes()
-        captured[(out_dir.parent.name, name)] = [
-            dict(title=ax.get_title(loc="left"),
+        captured[(key(out_dir), name)] = [
+            dict(title=ax.get_title(loc="left"), gid=ax.get_gid(),
                  lines={ln.get_label(): (np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata()))
                         for ln in ax.get_lines()},
+                 colours={ln.get_label(): ln.get_color() for ln in ax.get_lines()},
+                 bars=[np.asarray(c.datavalues) for c in ax.containers
+                       if isinstance(c, BarContainer)],
+                 polys=[c.get_paths()[0].vertices for c in ax.collections
+                        if isinstance(c, PolyCollection) and c.get_paths()],
                  yticklabels=[t.get_text() for t in ax.get_yticklabels()],
                  texts=[t.get_text() for t in ax.texts])
-            for ax in axes]
-        captured[(out_dir.parent.name, name, "footer")] = " ".join(
+            for ax in fig.get_axes()]
+        captured[(key(out_dir), name, "footer")] = " ".join(
             t.get_text() for sub in fig.subfigs for t in sub.texts)
         return original(fig, out_dir, name)
+    return capturing_save
 
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """Run make_figures on both synthetic runs once (in this process, so that what was drawn
+    can be kept); keep what was drawn on each axes."""
+    root = tmp_path_factory.mktemp("runs")
+    captured = {}
     mp = pytest.MonkeyPatch()
-    mp.setattr(F, "_save", capturing_save)
+    mp.setattr(F.style, "_save", capture_into(captured, lambda out_dir: out_dir.parent.name))
+    mp.setitem(F.style.STYLE, "pdf.fonttype", 3)  # Type 42 font subsetting: 2 s more per run
     try:
         results = {}
         for with_events in (True, False):
             run = write_run(root, with_events)
-            results[run.name] = (run, F.make_figures(run))
+            results[run.name] = (run, F.make_figures(run, workers=1))
     finally:
         mp.undo()
     return results, captured
+
+
+def panel(axes, gid):
+    found = [a for a in axes if a["gid"] == gid]
+    assert len(found) == 1, gid
+    return found[0]
 
 
 @pytest.mark.parametrize("run_name", ["curbs", "baseline"])
@@ -235,15 +315,18 @@ def test_cover_series_median_and_band_match_hand_computation():
 def test_inventory_cover_figure_draws_the_weekly_medians(drawn):
     _, captured = drawn
     axes = captured[("curbs", "inventory_cover")]
-    panel = next(a for a in axes if a["title"] == "HF, liquid grade")
-    x, y = panel["lines"]["Fab A Co"]
+    # rows = fabs, columns = grades: the column titles sit on the top row
+    assert [a["title"] for a in axes[:3]] == ["HF, liquid grade", "HF, gas grade", "Photoresist"]
+    x, y = panel(axes, "inventory_cover|fab_a|hf.liquid")["lines"]["Fab A Co"]
     expected = [np.median([np.mean([cover_value(r, d, 0) for d in range(w * 7, w * 7 + 7)])
                            for r in REPS]) for w in range(3)]
     np.testing.assert_allclose(y, expected)
-    assert "Fab B Co" in panel["lines"]
-    # photoresist panel: only fab_b uses photoresist
-    panel = next(a for a in axes if a["title"] == "Photoresist")
-    assert "Fab A Co" not in panel["lines"] and "Fab B Co" in panel["lines"]
+    assert "Fab B Co" in panel(axes, "inventory_cover|fab_b|hf.liquid")["lines"]
+    # photoresist column: only fab_b uses photoresist, fab_a's panel says so and draws nothing
+    blank = panel(axes, "inventory_cover|fab_a|photoresist.standard")
+    assert "Fab A Co" not in blank["lines"] and not blank["polys"]
+    assert "Fab A Co does not use\nPhotoresist" in blank["texts"]
+    assert "Fab B Co" in panel(axes, "inventory_cover|fab_b|photoresist.standard")["lines"]
     footer = captured[("curbs", "inventory_cover", "footer")]
     assert "test_curbs" in footer and "3 replications" in footer and "seed 7" in footer
     assert "[1] Announced (12 Jan 2019)" in footer
@@ -276,15 +359,15 @@ def test_first_approval_lags_count_days_from_the_shock():
 
 def test_review_figure_rows_and_counts(drawn):
     _, captured = drawn
-    (ax,) = captured[("curbs", "licence_review_times")]
+    (ax,) = [a for a in captured[("curbs", "licence_pipeline")]
+             if "HF liquid · Individual" in a["yticklabels"]]
     assert "HF liquid · Individual" in ax["yticklabels"]
     assert "HF liquid · days to first approval" in ax["yticklabels"]
     # 3 approved individual HF-liquid licences (the pending one is not drawn)
     assert "n = 3 · median 45 d" in ax["texts"]  # 30, 70 and 45 days
     # bulk renewals: 5 and 8 days; the pre-start bulk licences (0 days) are not drawn
     assert f"n = 2 · median {np.median([5, 8]):,.0f} d" in ax["texts"]
-    assert "1 application still pending" in captured[("curbs", "licence_review_times",
-                                                       "footer")]
+    assert "1 application still pending" in captured[("curbs", "licence_pipeline", "footer")]
 
 
 def test_imports_by_origin_matches_table_sums():
@@ -346,3 +429,227 @@ def test_baseline_figures_have_no_event_key(drawn):
     _, captured = drawn
     assert "Policy events:" not in captured[("baseline", "inventory_cover", "footer")]
     assert "No policy events" in captured[("baseline", "policy_timeline", "footer")]
+
+
+# ----------------------------------------------------------------------------------------------
+# The figures added with the package: fan chart, production, time to survive / recover, licence
+# pipeline, and the comparison figures
+# ----------------------------------------------------------------------------------------------
+def weekly(values) -> list:
+    """Per-replication weekly means (3 weeks) of values(rep, day)."""
+    return [[np.mean([values(r, d) for d in range(w * 7, w * 7 + 7)]) for w in range(3)]
+            for r in REPS]
+
+
+def test_cover_fan_bands_match_hand_quantiles(drawn):
+    fan = F.cover_fan(make_daily(), period_days=7)
+    per_rep = np.array(weekly(lambda r, d: cover_value(r, d, 0)))  # fab_a, hf liquid
+    got = fan[(fan.fab == "fab_a") & (fan.item == "hf.liquid")].sort_values("date")
+    assert list(got["date"]) == list(pd.date_range(START, periods=3, freq="7D"))
+    for col, q in [("q05", 0.05), ("q25", 0.25), ("median", 0.5), ("q75", 0.75), ("q95", 0.95)]:
+        np.testing.assert_allclose(got[col], np.quantile(per_rep, q, axis=0), err_msg=col)
+    assert (got["n"] == len(REPS)).all()
+    # drawn: the outer (90 %) band first, then the inner (50 %) band, then the median line
+    _, captured = drawn
+    p = panel(captured[("curbs", "inventory_cover")], "inventory_cover|fab_a|hf.liquid")
+    outer, inner = p["polys"]
+    for poly, (lo, hi) in [(outer, (0.05, 0.95)), (inner, (0.25, 0.75))]:
+        ys = set(np.round(poly[:, 1], 9))
+        for q in (lo, hi):
+            assert set(np.round(np.quantile(per_rep, q, axis=0), 9)) <= ys, q
+    np.testing.assert_allclose(p["lines"]["Fab A Co"][1], np.median(per_rep, axis=0))
+
+
+def test_production_line_is_the_median_of_weekly_fab_output(drawn):
+    prod = F.production_series(make_daily(), period_days=7)
+    for fab in ("fab_a", "fab_b"):
+        per_rep = np.array(weekly(lambda r, d: output_value(r, d, fab)))
+        got = prod[prod.fab == fab].sort_values("date")
+        np.testing.assert_allclose(got["median"], np.median(per_rep, axis=0))
+        np.testing.assert_allclose(got["q05"], np.quantile(per_rep, 0.05, axis=0))
+        np.testing.assert_allclose(got["mean"], per_rep.mean(axis=0))
+    # the data vary, and medians are not means
+    assert prod.loc[prod.fab == "fab_b", "median"].iloc[1] < 100
+    assert not np.allclose(prod["median"].iloc[1:3], prod["mean"].iloc[1:3])
+    _, captured = drawn
+    axes = captured[("curbs", "production")]
+    p = panel(axes, "production|fab_b")
+    np.testing.assert_allclose(
+        p["lines"]["Fab B Co"][1],
+        np.median(np.array(weekly(lambda r, d: output_value(r, d, "fab_b"))), axis=0))
+    assert np.all(p["lines"]["_planned"][1] == 100.0)  # planned output
+    assert "post-shock period" in captured[("curbs", "production", "footer")]
+
+
+def test_lost_production_bars_are_the_kpi_summary_means(drawn):
+    lost = F.lost_production(make_kpis(CURBS_KPIS))
+    assert list(lost.fab) == ["fab_a", "fab_b"]  # item=all per fab; fab=all left out
+    _, captured = drawn
+    p = panel(captured[("curbs", "production")], "production|lost")
+    (bars,) = p["bars"]
+    np.testing.assert_allclose(bars, [12.5, 3.25])
+    assert p["yticklabels"] == ["Fab A Co", "Fab B Co"]
+    assert "12.5 %\n(10.0–15.0)" in p["texts"] and "3.2 %\n(1.0–5.5)" in p["texts"]
+    # the baseline: no loss, and an empty kpi table would say so rather than fail
+    base = panel(captured[("baseline", "production")], "production|lost")
+    np.testing.assert_allclose(base["bars"][0], [0.0, 0.0])
+
+
+def test_tts_ttr_markers_are_the_kpi_summary_values(drawn):
+    _, captured = drawn
+    (ax,) = captured[("curbs", "tts_ttr")]
+    lines = ax["lines"]
+    for kpi, fab, item, mean, low, high, n in CURBS_KPIS:
+        key = f"{kpi}|{fab}|{item}"
+        if kpi not in ("tts_days", "tts_buffer_days", "ttr_days") or fab == "all" or n == 0:
+            assert key not in lines, key
+            continue
+        np.testing.assert_allclose(lines[key][0], [mean], err_msg=key)
+        if np.isnan(low):
+            assert f"_ci|{key}" not in lines
+        else:
+            np.testing.assert_allclose(lines[f"_ci|{key}"][0], [low, high], err_msg=key)
+    # one row per fab x grade, under a header per fab; simulated TTS lane above the others
+    assert ax["yticklabels"] == ["Fab A Co", "HF liquid", "HF gas", "Fab B Co", "HF liquid",
+                                 "Photoresist"]
+    y = {k: v[1][0] for k, v in lines.items()}
+    assert (y["tts_days|fab_a|hf.liquid"] < y["tts_buffer_days|fab_a|hf.liquid"]
+            < y["ttr_days|fab_a|hf.liquid"] < y["tts_days|fab_a|hf.gas"])
+    # undefined where no run ran short; partly defined: how many runs never ran short
+    assert ax["texts"].count("no shortfall") == 1
+    assert "no shortfall in 2 of 3 runs (CI n/a)" in ax["texts"]
+    (base,) = captured[("baseline", "tts_ttr")]
+    assert base["texts"].count("no shortfall") == 4
+    assert not any(k.startswith("tts_days|") for k in base["lines"])
+    np.testing.assert_allclose(base["lines"]["ttr_days|fab_b|photoresist.standard"][0], [3.0])
+
+
+def test_licence_activity_counts_by_hand(drawn):
+    act = F.licence_activity(make_licences(), len(REPS), START, END)
+    got = {(r.material, r.regime, r.month.strftime("%Y-%m")): (r.applications, r.approvals)
+           for r in act.itertuples()}
+    n = len(REPS)
+    # applications by month applied, approvals by month decided; pre-start licences never
+    expected = {
+        ("hf", "bulk"): [(3 / n, 2 / n), (0, 0), (0, 0)],  # B1, B2 approved, B3 withdrawn
+        ("hf", "individual"): [(4 / n, 0), (1 / n, 2 / n), (0, 2 / n)],  # I1-I4 Jan, I5 pending
+        ("photoresist", "individual"): [(1 / n, 0), (0, 1 / n), (0, 0)],
+        ("photoresist", "special_bulk"): [(0, 0), (1 / n, 0), (0, 1 / n)],
+    }
+    assert len(got) == 3 * len(expected)
+    for (mat, regime), months in expected.items():
+        for month, values in zip(MONTHS, months):
+            assert got[(mat, regime, month)] == pytest.approx(values), (mat, regime, month)
+    _, captured = drawn
+    axes = captured[("curbs", "licence_pipeline")]
+    (hf,) = [a for a in axes if "_applications_hf_individual" in a["lines"]]
+    np.testing.assert_allclose(hf["lines"]["_applications_hf_individual"][1], [4 / n, 1 / n, 0])
+    np.testing.assert_allclose(hf["lines"]["_approvals_hf_individual"][1], [0, 2 / n, 2 / n])
+    np.testing.assert_allclose(hf["lines"]["_applications_hf_bulk"][1], [1, 0, 0])
+    (pr,) = [a for a in axes if "_approvals_photoresist_special_bulk" in a["lines"]]
+    np.testing.assert_allclose(pr["lines"]["_approvals_photoresist_special_bulk"][1],
+                               [0, 0, 1 / n])
+
+
+def test_union_event_marks_number_every_event_once():
+    later = make_policy_events().iloc[:2]  # pr_special and announce only
+    marks = F.union_event_marks({"a": make_policy_events(), "b": pd.DataFrame(
+        columns=POLICY_COLUMNS), "c": later})
+    assert list(marks.event_id) == ["announce", "individual", "note", "pr_special"]
+    assert list(marks.number) == [1, 2, 3, 4]
+    # the baseline without events does not count; events of some runs name them
+    scen = marks.set_index("event_id")["scenarios"]
+    assert scen["announce"] == () and scen["pr_special"] == ()
+    assert scen["individual"] == ("a",) and scen["note"] == ("a",)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """Two runs that differ (the second: twice the stock, 10 points less output, twice the
+    imports, no events, no shortfall), drawn as a comparison in this process."""
+    root = tmp_path_factory.mktemp("sweep")
+    runs = {"curbs": write_run(root, True, name="r_curbs"),
+            "base": write_run(root, False, name="r_base", inventory_factor=2.0,
+                              output_drop=10.0)}
+    captured = {}
+    mp = pytest.MonkeyPatch()
+    mp.setattr(F.style, "_save", capture_into(captured, lambda out_dir: out_dir.name))
+    mp.setitem(F.style.STYLE, "pdf.fonttype", 3)
+    try:
+        paths = F.make_comparison_figures(runs, root / "comparison", workers=1)
+    finally:
+        mp.undo()
+    return root / "comparison", paths, captured
+
+
+def test_comparison_figures_written(compared):
+    out, paths, _ = compared
+    assert paths == [out / f"{n}.{ext}" for n in COMPARISON for ext in ("png", "pdf")]
+    for p in paths:
+        assert p.stat().st_size > 1000, p
+    assert plt.get_fignums() == []
+
+
+def test_compare_cover_lines_are_the_demand_weighted_cover_of_each_run(compared):
+    _, _, captured = compared
+    axes = captured[("comparison", "compare_cover")]
+    for label, factor in (("curbs", 1.0), ("base", 2.0)):
+        # HF liquid: fab_a (stream 0) and fab_b (stream 2): Σ inventory ÷ Σ planned use per day
+        nat = weekly(lambda r, d: factor * (demand_value(0) * cover_value(r, d, 0)
+                                            + demand_value(2) * cover_value(r, d, 2))
+                     / (demand_value(0) + demand_value(2)))
+        np.testing.assert_allclose(
+            panel(axes, "compare_cover|hf.liquid")["lines"][label][1], np.median(nat, axis=0))
+        pr = weekly(lambda r, d: factor * cover_value(r, d, 3))  # photoresist: fab_b only
+        np.testing.assert_allclose(
+            panel(axes, "compare_cover|photoresist.standard")["lines"][label][1],
+            np.median(pr, axis=0))
+    assert "demand-weighted" in captured[("comparison", "compare_cover", "footer")]
+
+
+def test_compare_production_and_imports_lines_per_run(compared):
+    _, _, captured = compared
+    axes = captured[("comparison", "compare_production")]
+    for label, drop in (("curbs", 0.0), ("base", 10.0)):
+        per_rep = weekly(lambda r, d: output_value(r, d, "fab_a") - drop)
+        np.testing.assert_allclose(panel(axes, "compare_production|fab_a")["lines"][label][1],
+                                   np.median(per_rep, axis=0))
+    axes = captured[("comparison", "compare_imports_japan")]
+    for label, factor in (("curbs", 1.0), ("base", 2.0)):
+        for mat, extra in (("hf", 500), ("photoresist", 0)):
+            expected = [factor * np.mean([
+                0.0 if (mat, r, m) == ("photoresist", 1, "2019-03") else 100.0 + 10 * r + mi
+                + extra for r in REPS]) for mi, m in enumerate(MONTHS)]
+            np.testing.assert_allclose(
+                panel(axes, f"compare_imports_japan|{mat}")["lines"][label][1], expected,
+                err_msg=f"{label} {mat}")
+    # one colour per run, the same in every comparison figure
+    colours = {lab: {a["colours"][lab] for name in COMPARISON[:3]
+                     for a in captured[("comparison", name)] if lab in a["colours"]}
+               for lab in ("curbs", "base")}
+    assert all(len(c) == 1 for c in colours.values()) and colours["curbs"] != colours["base"]
+
+
+def test_compare_tts_ttr_markers_and_a_baseline_without_shortfalls(compared):
+    _, _, captured = compared
+    tts, ttr = captured[("comparison", "compare_tts_ttr")]
+    np.testing.assert_allclose(tts["lines"]["tts_days|curbs|fab_a|hf.liquid"][0], [40.0])
+    np.testing.assert_allclose(tts["lines"]["_ci|tts_days|curbs|fab_a|hf.liquid"][0],
+                               [30.0, 50.0])
+    np.testing.assert_allclose(ttr["lines"]["ttr_days|base|fab_b|photoresist.standard"][0],
+                               [3.0])
+    np.testing.assert_allclose(ttr["lines"]["ttr_days|curbs|fab_a|hf.gas"][0], [45.0])
+    # TTS undefined in every baseline run: a marker beyond the end of the run, no dot
+    for fab, item in PAIRS:
+        assert f"tts_days|base|{fab}|{item}" not in tts["lines"]
+        assert f"none|tts_days|base|{fab}|{item}" in tts["lines"]
+    assert "none|tts_days|curbs|fab_b|hf.liquid" in tts["lines"]
+
+
+def test_make_figures_in_worker_processes(tmp_path, monkeypatch):
+    monkeypatch.setitem(F.style.STYLE, "pdf.fonttype", 3)
+    run = write_run(tmp_path, True)
+    paths = F.make_figures(run, workers=2)
+    assert paths == [run / "figures" / f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")]
+    for p in paths:
+        assert p.stat().st_size > 1000, p

@@ -1,0 +1,148 @@
+"""`production`: the resilience curve (planned vs actual output over time per fab) and lost
+production per fab with 95 % confidence intervals."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from . import style as S
+from .data import lost_production, production_series
+
+
+def _ylim(data: pd.DataFrame) -> tuple:
+    """Shared y-range: down to just below the 5th percentile, never narrower than 90-100 %."""
+    low = float(data["q05"].min()) if len(data) else 100.0
+    low = min(90.0, np.floor((low - 2.0) / 10.0) * 10.0)
+    return max(low, 0.0), 103.0
+
+
+AT_PLAN = 99.5  # % of planned output counted as "at plan" when choosing the time window
+
+
+def disruption_window(data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                      shock: pd.Timestamp, column: str = "q05") -> tuple:
+    """The time window the output curves show: from a quarter before the shock (or before the
+    first dip) to half a year after the last week in which any fab's `column` (default: the 5th
+    percentile) is below AT_PLAN, on quarter boundaries; the whole run when that covers most
+    of it anyway."""
+    below = data.loc[data[column] < AT_PLAN, "date"]
+    if below.empty:
+        return start, end
+    lo = min(shock, below.min()) - pd.Timedelta(days=90)
+    hi = below.max() + pd.Timedelta(days=180)
+    lo = max(start, lo.to_period("Q").start_time)
+    hi = min(end, (hi.to_period("Q") + 1).start_time)
+    if (hi - lo).days > 0.6 * (end - start).days:
+        return start, end
+    return lo, hi
+
+
+def _draw_lost(ax, lost: pd.DataFrame, fabs: List[str], info: dict, styles: dict) -> None:
+    ax.set_axisbelow(True)
+    ax.grid(False, axis="y")
+    ax.grid(True, axis="x", color="#e3e3e3", lw=0.6)
+    ax.set_xlabel("% of planned output lost\nafter the shock")
+    lost = lost.set_index("fab")
+    ys = np.arange(len(fabs))
+    names = [S._fab_name(info, f) for f in fabs]
+    ax.set_yticks(ys, names)
+    ax.set_ylim(len(fabs) - 0.4, -0.6)
+    ax.tick_params(axis="y", length=0)
+    if lost.empty:
+        ax.text(0.5, 0.5, "No lost_production_pct rows\nin kpi_summary.csv",
+                transform=ax.transAxes, ha="center", va="center", fontsize=S.NOTE_FONTSIZE,
+                color="#777777", style="italic")
+        return
+    means = np.array([lost["mean"].get(f, np.nan) for f in fabs], float)
+    lows = np.array([lost["low"].get(f, np.nan) for f in fabs], float)
+    highs = np.array([lost["high"].get(f, np.nan) for f in fabs], float)
+    ax.barh(ys, np.nan_to_num(means), height=0.55, color=[styles[f][0] for f in fabs],
+            alpha=0.85, label="_lost_production")
+    ok = ~np.isnan(lows) & ~np.isnan(highs)
+    ax.errorbar(means[ok], ys[ok], xerr=[means[ok] - lows[ok], highs[ok] - means[ok]], fmt="none",
+                ecolor="#000000", elinewidth=1.2, capsize=4, label="_lost_production_ci")
+    right = float(np.nanmax(np.concatenate([highs, means, [1.0]])))  # no loss: a 0-1 % axis
+    ax.set_xlim(0, right * 1.75)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    for y, f, m, lo, hi in zip(ys, fabs, means, lows, highs):
+        if np.isnan(m):
+            text = "not computed"
+        elif np.isnan(lo) or np.isnan(hi):
+            text = f"{m:.1f} %"
+        else:
+            text = f"{m:.1f} %\n({lo:.1f}–{hi:.1f})"
+        x = (hi if not np.isnan(hi) else (m if not np.isnan(m) else 0.0))
+        ax.annotate(text, xy=(x, y), xytext=(6, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=S.NOTE_FONTSIZE, color="#222222")
+
+
+def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame, info: dict,
+                    out_dir: Path) -> List[Path]:
+    data = production_series(daily, S.COVER_BIN_DAYS)
+    lost = lost_production(kpis)
+    fabs = S._fabs(info, list(data["fab"]) + list(lost["fab"])) or ["?"]
+    styles = S._fab_styles(info, fabs)
+    start, end = S._run_span(info, list(data["date"]) or [pd.Timestamp("2018-01-01")])
+    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
+    n_rep = int(info.get("replications") or (data["n"].max() if len(data) else 0))
+    half_bin = pd.Timedelta(days=S.COVER_BIN_DAYS / 2)
+    (i0, i1), (o0, o1) = S.FAN_BANDS
+    footer = [
+        S._source_line(info) + " Output = the fab's daily output as % of planned output, "
+        "limited by its scarcest input (fab_production_pct). Curves: each replication's weekly "
+        f"mean output; line: median across replications; shaded: middle {i1 - i0:.0%} "
+        f"({i0 * 100:.0f}th–{i1 * 100:.0f}th percentile) and {o1 - o0:.0%} "
+        f"({o0 * 100:.0f}th–{o1 * 100:.0f}th).",
+        "Lost production = % of planned output lost over the post-shock period "
+        f"({S._fmt_date(shock)} to {S._fmt_date(end)}), all inputs together: mean over "
+        "post-shock days of 100 − output %. Bars: mean across replications; whiskers and "
+        "figures in brackets: 95 % confidence interval (kpi_summary: lost_production_pct, "
+        "item all).",
+        S._event_key(marks),
+    ]
+    w0, w1 = disruption_window(data, start, end, shock)
+    if (w0, w1) != (start, end):
+        footer[0] += (f" Time axis zoomed to {S._fmt_date(w0)} – {S._fmt_date(w1)}: outside "
+                      f"it every fab's 5th percentile stays at or above {AT_PLAN} % of plan.")
+    nrows = len(fabs)
+    fig, body = S._new_figure((13, 1.75 * nrows + 3.3), footer)
+    left, right = body.subfigures(1, 2, width_ratios=[3.2, 1.25], wspace=0.02)
+    axes = np.atleast_1d(left.subplots(nrows, 1, sharex=True, squeeze=False)).ravel()
+    for i, (ax, fab) in enumerate(zip(axes, fabs)):
+        ax.set_gid(f"production|{fab}")
+        S._date_axis(ax, w0, w1)
+        name = S._fab_name(info, fab)
+        # planned output on top: where actual output equals plan the line shows as dashes
+        ax.axhline(100.0, color="#000000", lw=0.9, linestyle=(0, (4, 2.5)), zorder=5,
+                   label="_planned")
+        d = data[data["fab"] == fab]
+        if len(d):
+            S._fan(ax, d["date"] + half_bin, d, styles[fab][0], lw=1.5, label=name, zorder=3)
+        ax.set_ylim(*_ylim(data))
+        rows = S._mark_events(ax, marks, None, numbers=(i == 0))
+        ax.set_title(name, loc="left", pad=6 + 15 * rows, fontsize=10.5)
+        ax.set_ylabel("Output (%)")
+    zoom = (f" (zoomed: {w0:%b %Y} – {w1:%b %Y})" if (w0, w1) != (start, end) else "")
+    left.suptitle("(a) Resilience curve: planned vs actual output" + zoom, x=0.005, ha="left",
+                  fontsize=11, fontweight="bold")
+    ax_lost = right.subplots()
+    ax_lost.set_gid("production|lost")
+    _draw_lost(ax_lost, lost, fabs, info, styles)
+    right.suptitle("(b) Lost production since the shock", x=0.02, ha="left", fontsize=11,
+                   fontweight="bold")
+    handles = [Line2D([], [], color="#000000", lw=0.9, linestyle=(0, (4, 2.5)),
+                      label="Planned output (100 %)"),
+               Line2D([], [], color="#333333", lw=1.8, label="Actual, median")]
+    handles += S._band_handles()
+    handles += [Line2D([], [], color="#000000", lw=1.2, marker="|", markersize=8,
+                       label="95 % CI (lost production)")]
+    handles += S._event_handle(marks)
+    body.legend(handles=handles, loc="outside lower center", ncols=4)
+    body.suptitle(f"Fab output against plan — scenario {info.get('scenario', '?')} "
+                  f"({n_rep} replications)")
+    return S._save(fig, out_dir, "production")
