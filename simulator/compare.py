@@ -25,6 +25,8 @@ from typing import Dict, List, Sequence
 import pandas as pd
 from scipy import stats
 
+from .report import _tidy
+
 HEADLINES = [  # (kpi, fab, item, label, digits)
     ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),
     ("stockout_days", "all", "hf.liquid", "days a fab was short of liquid HF", 0),
@@ -117,9 +119,10 @@ def _cell(frame: pd.DataFrame, label, kpi, fab, item, digits, prefix="") -> str:
     mean = r.get("mean", r.get("mean_difference"))
     if pd.isna(mean):  # a level: no replication ran short; a difference: undefined on one side
         return "none" if kpi == "tts_days" and not prefix else "n/a"
-    text = f"{prefix}{mean:+,.{digits}f}" if prefix else f"{mean:,.{digits}f}"
+    text = f"{prefix}{_tidy(mean, digits):+,.{digits}f}" if prefix else f"{_tidy(mean, digits):,.{digits}f}"
     if not pd.isna(r["ci95_low"]):
-        text += f" ({r['ci95_low']:,.{digits}f} to {r['ci95_high']:,.{digits}f})"
+        text += (f" ({_tidy(r['ci95_low'], digits):,.{digits}f} to "
+                 f"{_tidy(r['ci95_high'], digits):,.{digits}f})")
     return text
 
 

@@ -71,6 +71,9 @@ class Block:
 
 
 # --- content ------------------------------------------------------------------------------------
+def _tidy(x: float, digits: int) -> float:
+    """Round for display; a value that rounds to zero prints as 0, not -0."""
+    return round(float(x), digits) + 0.0
 class Summary:
     def __init__(self, frame: pd.DataFrame, replications: int):
         self.df = frame.set_index(["kpi", "fab", "item"]).sort_index()
@@ -86,9 +89,10 @@ class Summary:
         r = self.row(kpi, fab, item)
         if r is None or pd.isna(r["mean"]):
             return "n/a"
-        text = f"{r['mean']:,.{digits}f}{unit}"
+        text = f"{_tidy(r['mean'], digits):,.{digits}f}{unit}"
         if not pd.isna(r["ci95_low"]):
-            text += f" ({r['ci95_low']:,.{digits}f} to {r['ci95_high']:,.{digits}f})"
+            text += (f" ({_tidy(r['ci95_low'], digits):,.{digits}f} to "
+                     f"{_tidy(r['ci95_high'], digits):,.{digits}f})")
         return text
 
     def tts(self, fab, item) -> str:
