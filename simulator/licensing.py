@@ -195,7 +195,7 @@ class LicensingAuthority:
         return float(np.clip(draw, conf.review_days_min, conf.review_days_max))
 
     def _review(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> Generator:
-        env, rng = self.env, self.rng
+        env = self.env
         try:
             yield env.timeout(lic.documents * conf.document_prep_days_per_doc)
             lic.submitted_day = env.now

@@ -133,10 +133,6 @@ def _ttr(p: Params, d: pd.DataFrame, shipments: pd.DataFrame, shock: int, horizo
     return pd.Series(result, dtype=float).rename_axis(["replication", "fab", "item"])
 
 
-def fab_item_kpis(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> pd.DataFrame:
-    return _melt(fab_item_table(p, daily, shipments))
-
-
 def fleet_item_kpis(per_fab: pd.DataFrame, daily: pd.DataFrame, shock: int) -> pd.DataFrame:
     """Per replication x item, across fabs (fab = `all`):
     - stockout_days: days on which any fab was short of the item;

@@ -71,9 +71,11 @@ class Block:
 
 
 # --- content ------------------------------------------------------------------------------------
-def _tidy(x: float, digits: int) -> float:
+def display_round(x: float, digits: int) -> float:
     """Round for display; a value that rounds to zero prints as 0, not -0."""
     return round(float(x), digits) + 0.0
+
+
 class Summary:
     def __init__(self, frame: pd.DataFrame, replications: int):
         self.df = frame.set_index(["kpi", "fab", "item"]).sort_index()
@@ -89,10 +91,10 @@ class Summary:
         r = self.row(kpi, fab, item)
         if r is None or pd.isna(r["mean"]):
             return "n/a"
-        text = f"{_tidy(r['mean'], digits):,.{digits}f}{unit}"
+        text = f"{display_round(r['mean'], digits):,.{digits}f}{unit}"
         if not pd.isna(r["ci95_low"]):
-            text += (f" ({_tidy(r['ci95_low'], digits):,.{digits}f} to "
-                     f"{_tidy(r['ci95_high'], digits):,.{digits}f})")
+            text += (f" ({display_round(r['ci95_low'], digits):,.{digits}f} to "
+                     f"{display_round(r['ci95_high'], digits):,.{digits}f})")
         return text
 
     def tts(self, fab, item) -> str:

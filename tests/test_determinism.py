@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 

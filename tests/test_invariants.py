@@ -4,14 +4,12 @@ scenarios (short horizon, two replications; lift_2023 over the full horizon, one
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import tiny_world as tw
-from conftest import SHORT, compose, run_scenario, run_tiny, tiny_variants
+from conftest import SHORT, run_scenario, run_tiny, tiny_variants
 from simulator import simulate
 from simulator.calendar import Calendar
 from simulator.records import ORDER_STATES
