@@ -98,12 +98,17 @@ class Summary:
         return text
 
     def tts(self, fab, item) -> str:
+        """Simulated time to survive with its caveat, for a table cell."""
+        value, note = self.tts_parts(fab, item)
+        return value + (f"; {note}" if note else "")
+
+    def tts_parts(self, fab, item):
+        """(value, note): the mean over runs that ran short, and how many did not."""
         r = self.row("tts_days", fab, item)
         if r is None or r["n"] == 0:
-            return "no shortfall"
-        text = self.fmt("tts_days", fab, item)
+            return "no shortfall", ""
         missing = self.n - int(r["n"])
-        return text + (f"; none in {missing} of {self.n} runs" if missing else "")
+        return self.fmt("tts_days", fab, item), (f"none in {missing} of {self.n} runs" if missing else "")
 
 
 def _get(params: dict, path: str):
@@ -154,9 +159,10 @@ def build_blocks(run_dir: Path) -> List[Block]:
         f"Hardest hit: {worst}.",
     ]
     for item in items:
-        tts = summary.tts("all", item)
-        survive = ("no fab ran short" if tts == "no shortfall"
-                   else f"first shortfall at any fab {tts} days after the shock")
+        value, note = summary.tts_parts("all", item)
+        survive = ("no fab ran short" if value == "no shortfall"
+                   else f"first shortfall at any fab {value} days after the shock"
+                   + (f" ({note})" if note else ""))
         heads.append(f"{item}: {survive} (buffer-only estimate "
                      f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
                      f"deliveries back to 95 % of need for 30 days after "
