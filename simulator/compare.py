@@ -25,7 +25,7 @@ from typing import Dict, List, Sequence
 import pandas as pd
 from scipy import stats
 
-from .report import display_round
+from .report import format_estimate
 
 HEADLINES = [  # (kpi, fab, item, label, digits)
     ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),
@@ -119,11 +119,7 @@ def _cell(frame: pd.DataFrame, label, kpi, fab, item, digits, prefix="") -> str:
     mean = r.get("mean", r.get("mean_difference"))
     if pd.isna(mean):  # a level: no replication ran short; a difference: undefined on one side
         return "none" if kpi == "tts_days" and not prefix else "n/a"
-    text = f"{prefix}{display_round(mean, digits):+,.{digits}f}" if prefix else f"{display_round(mean, digits):,.{digits}f}"
-    if not pd.isna(r["ci95_low"]):
-        text += (f" ({display_round(r['ci95_low'], digits):,.{digits}f} to "
-                 f"{display_round(r['ci95_high'], digits):,.{digits}f})")
-    return text
+    return prefix + format_estimate(mean, r["ci95_low"], r["ci95_high"], digits, signed=bool(prefix))
 
 
 def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: str,

@@ -204,15 +204,13 @@ class Fab:
                     if link.supplier.licensed else 0.0)
             wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
                                                   + self.policy.review_period_days)
-            qty = wanted - position
-            if qty < self.policy.min_order_t:
-                continue
             if (per_contract and link.supplier.licensed and self.policy.one_application_in_flight
                     and link.awaiting_licence()):
                 continue
             # the supplier accepts orders only up to max_backlog_days of its capacity
-            qty = min(qty, link.supplier.accepts_t(g, self.id, stock.daily_use_t / stock.national_t_per_day,
-                                                   day, self.sourcing.max_backlog_days))
+            accepted = link.supplier.accepts_t(g, self.id, stock.daily_use_t / stock.national_t_per_day,
+                                               day, self.sourcing.max_backlog_days)
+            qty = min(wanted - position, accepted)
             if qty < self.policy.min_order_t:
                 continue
             self._place(stock, link, qty, day)

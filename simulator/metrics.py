@@ -133,6 +133,13 @@ def _ttr(p: Params, d: pd.DataFrame, shipments: pd.DataFrame, shock: int, horizo
     return pd.Series(result, dtype=float).rename_axis(["replication", "fab", "item"])
 
 
+def _days_any_short(daily: pd.DataFrame, keys: list) -> pd.Series:
+    """Per group of `keys`: the number of days on which any row of the group had a shortfall."""
+    short = daily.assign(short=daily["shortfall_t"] > 1e-9)
+    return (short.groupby(keys + ["day"])["short"].any()
+            .groupby(level=keys).sum().astype(float))
+
+
 def fleet_item_kpis(per_fab: pd.DataFrame, daily: pd.DataFrame, shock: int) -> pd.DataFrame:
     """Per replication x item, across fabs (fab = `all`):
     - stockout_days: days on which any fab was short of the item;
@@ -143,9 +150,7 @@ def fleet_item_kpis(per_fab: pd.DataFrame, daily: pd.DataFrame, shock: int) -> p
     g = per_fab.groupby(level=["replication", "item"])
     d = daily.assign(item=_item(daily))
     post = d[d["day"] >= shock]
-    any_short = (post.assign(s=post["shortfall_t"] > 1e-9)
-                 .groupby(["replication", "item", "day"])["s"].any()
-                 .groupby(level=["replication", "item"]).sum().astype(float))
+    any_short = _days_any_short(post, ["replication", "item"])
     pooled = post.groupby(["replication", "item"])[["consumption_t", "shortfall_t"]].sum()
     out = pd.DataFrame({
         "stockout_days": any_short,
@@ -178,9 +183,7 @@ def fab_kpis(p: Params, daily: pd.DataFrame) -> pd.DataFrame:
         "resilience_loss_pct_days": g.apply(lambda x: float((100 - x).sum())),
         "lost_output_units": (lost / 100.0).groupby([one["replication"], one["fab"]]).sum()
         * pd.Series(_planned_output_per_day(p)).rename_axis("fab"),
-        "stockout_days": post.assign(s=post["shortfall_t"] > 1e-9)
-        .groupby(["replication", "fab", "day"])["s"].any()
-        .groupby(level=["replication", "fab"]).sum().astype(float),
+        "stockout_days": _days_any_short(post, ["replication", "fab"]),
     })
     per_fab = out.assign(item=ALL).set_index("item", append=True)
     fleet = per_fab.groupby(level="replication")[["lost_production_pct"]].mean()

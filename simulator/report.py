@@ -76,6 +76,16 @@ def display_round(x: float, digits: int) -> float:
     return round(float(x), digits) + 0.0
 
 
+def format_estimate(mean: float, low: float, high: float, digits: int, unit: str = "",
+                    signed: bool = False) -> str:
+    """`mean<unit> (low to high)`, or just the mean where the interval is undefined."""
+    text = f"{display_round(mean, digits):{'+' if signed else ''},.{digits}f}{unit}"
+    if not pd.isna(low):
+        text += (f" ({display_round(low, digits):,.{digits}f} to "
+                 f"{display_round(high, digits):,.{digits}f})")
+    return text
+
+
 class Summary:
     def __init__(self, frame: pd.DataFrame, replications: int):
         self.df = frame.set_index(["kpi", "fab", "item"]).sort_index()
@@ -91,11 +101,7 @@ class Summary:
         r = self.row(kpi, fab, item)
         if r is None or pd.isna(r["mean"]):
             return "n/a"
-        text = f"{display_round(r['mean'], digits):,.{digits}f}{unit}"
-        if not pd.isna(r["ci95_low"]):
-            text += (f" ({display_round(r['ci95_low'], digits):,.{digits}f} to "
-                     f"{display_round(r['ci95_high'], digits):,.{digits}f})")
-        return text
+        return format_estimate(r["mean"], r["ci95_low"], r["ci95_high"], digits, unit)
 
     def tts(self, fab, item) -> str:
         """Simulated time to survive with its caveat, for a table cell."""

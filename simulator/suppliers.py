@@ -8,7 +8,8 @@ of q tonnes occupies the line for q / capacity days, then waits the production l
 Japanese suppliers export under the licensing authority: an order is produced only once a licence
 covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
 again at the gate: if a contract licence expired meanwhile the order lapses; an exporter or pair
-licence that ran out is renewed, and one a regime change revoked is applied for again. Third-country and domestic suppliers are outside Japanese licensing.
+licence that ran out is renewed, and one a regime change revoked is applied for again.
+Third-country and domestic suppliers are outside Japanese licensing.
 
 A supplier whose `programme` is set is dormant until a timeline event starts that programme.
 """
