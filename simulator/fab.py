@@ -2,8 +2,11 @@
 
 Per material grade the fab
 - consumes its planned daily use (national pre-shock demand x its share; output plan is flat);
-- rations when cover falls below a trigger: inputs are cut by `ration_saving` in steps that can
-  take it ("halved material inputs in some steps", BusinessKorea) with no loss of output;
+- rations when cover falls below a trigger, or when the stock it holds would not outlast the
+  wait for the licences its orders are held on (stock over the use those orders should cover,
+  against the statutory review window still ahead): inputs are cut by `ration_saving` in steps
+  that can take it ("halved material inputs in some steps to slow the drawdown", BusinessKorea)
+  with no loss of output;
 - loses output when stock runs out: the fraction of the day's need it could not meet, times the
   share of its output that depends on the material;
 - reviews every `review_period_days` with an order-up-to policy per source: source j gets
@@ -16,8 +19,16 @@ Per material grade the fab
   order still open with it (a buyer sees a stuck licence before anything arrives), nor, for a
   Japanese source that needs a new case-reviewed licence, than its nominal lead plus document
   preparation and the full statutory review window (what a buyer knows to plan for on day one);
-- raises its target cover to `restricted_target_cover_days` while the material is, or has been
-  announced to become, subject to anything but bulk licensing (stockpiling);
+- stockpiles as perceived risk rises (risk.py): its target cover is the material's normal cover
+  plus `risk_cover_days` x perceived risk x the share of its supply that comes from Japan; a jump
+  in perceived risk (a leak, an announcement) makes it review that material at once, so orders
+  are pulled forward before a tightening takes effect;
+- weighs Japanese supply at its effective cost: the regime's non-tariff cost multiplier (Kim 2024)
+  divided by 1 - perceived risk (if a shipment is refused with probability p, a delivered unit
+  costs 1 / (1 - p) attempts), in the CES split of sourcing.py;
+- keeps what it switched to: a share it raised is contracted for `sourcing.contract_term_days` and
+  does not fall below its highest level within that term (contract terms; capacity built during
+  the curbs keeps running), so a lift does not hand back the old shares at once;
 - orders from a supplier only what it accepts: suppliers commit at most
   `sourcing.max_backlog_days` of capacity ahead, pro rata to buyers' normal purchases (allocation
   rather than an endless queue; without it, a buyer at a capacity-capped source would chase its
@@ -42,8 +53,11 @@ import simpy
 from .licensing import LicensingAuthority
 from .params import KOREA, FabConf, FabPolicyConf, SourcingConf
 from .records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
+from .risk import PerceivedRisk
 from .sourcing import adjust_shares, cap_shares, target_shares
 from .suppliers import Supplier
+
+MAX_RISK = 0.99  # effective cost 1 / (1 - risk) stays finite
 
 
 class SourceLink:
@@ -55,6 +69,8 @@ class SourceLink:
         self.share = share
         self.lead_ewma_days = lead_days
         self.open: Dict[str, Order] = {}
+        self.contract_share = share  # contracted share and the day its contract ends
+        self.contract_until = -math.inf
         self.qualified_day: Optional[float] = None if supplier.conf.qualification.required else -math.inf
 
     def usage(self, day: float) -> float:
@@ -89,12 +105,14 @@ class MaterialStock:
         self.dependent_share = dependent_share
         self.links = links
         self.rationing = False
+        self.held_share = 0.0  # share of supply whose orders wait on a licence (last review)
+        self.held_until_day = 0.0  # when the buyer expects those licences at the latest
         self.stockout = False
 
 
 class Fab:
     def __init__(self, env: simpy.Environment, f_id: str, conf: FabConf, policy: FabPolicyConf,
-                 sourcing: SourcingConf, authority: LicensingAuthority, announced: Dict[str, str],
+                 sourcing: SourcingConf, authority: LicensingAuthority, risk: PerceivedRisk,
                  recorder: Recorder):
         self.env = env
         self.id = f_id
@@ -102,7 +120,7 @@ class Fab:
         self.policy = policy
         self.sourcing = sourcing
         self.authority = authority
-        self.announced = announced  # material -> regime announced but not yet in force
+        self.risk = risk
         self.rec = recorder
         self.stocks: Dict[tuple, MaterialStock] = {}
         self._links: Dict[tuple, SourceLink] = {}  # (supplier, grade) -> link
@@ -119,6 +137,7 @@ class Fab:
         self.stocks[(material, grade)] = stock
         for link in links:
             self._links[(link.supplier.id, grade)] = link
+            link.supplier.register_buyer(self.id, grade, daily_use_t / national_t_per_day)
             self._warm_start_pipeline(stock, link)
 
     def _warm_start_pipeline(self, stock: MaterialStock, link: SourceLink) -> None:
@@ -137,9 +156,12 @@ class Fab:
 
     # --- daily step (called by the world's clock) ---------------------------------------------
     def step(self, day: int) -> None:
-        if day % self.policy.review_period_days == 0:
-            for stock in self.stocks.values():
+        periodic = day % self.policy.review_period_days == 0
+        for stock in self.stocks.values():
+            if periodic:
                 self._review(stock, day)
+            elif self.risk.raised_on(stock.material, day):
+                self._review(stock, day, urgent=True)  # pull orders forward
         self._consume(day)
 
     def _consume(self, day: int) -> None:
@@ -148,7 +170,9 @@ class Fab:
         for stock in self.stocks.values():
             d = stock.daily_use_t
             cover = stock.on_hand_t / d
-            rationing = cover < self.policy.ration_trigger_cover_days
+            held = stock.held_share * d
+            rationing = (cover < self.policy.ration_trigger_cover_days
+                         or (held > 0 and stock.on_hand_t / held < stock.held_until_day - day))
             if rationing != stock.rationing:
                 stock.rationing = rationing
                 self._event(day, "rationing_started" if rationing else "rationing_ended", stock,
@@ -167,21 +191,19 @@ class Fab:
             pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
             fab_pct = min(fab_pct, pct)
             rows.append([day, self.id, stock.material, stock.grade, d, use, short, stock.on_hand_t,
-                         stock.on_hand_t / d, int(rationing), pct])
+                         stock.on_hand_t / d, int(rationing), pct, self.risk.level(stock.material, day)])
         for row in rows:
-            row.append(fab_pct)
+            row.insert(11, fab_pct)
             self.rec.daily.append(tuple(row))
 
-    def _restricted(self, material: str) -> bool:
-        return self.authority.regime[material] != "bulk" or material in self.announced
-
-    def _review(self, stock: MaterialStock, day: int) -> None:
+    def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade
         links = stock.links
-        regime = self.authority.regime[m]
+        regime = self.authority.regime_of(m)
+        risk = min(self.risk.level(m, day), MAX_RISK)
+        multiplier = self.sourcing.cost_multiplier.get(regime, {}).get(m, 1.0) / (1.0 - risk)
         nominal = np.array([l.supplier.nominal_t_per_month(g, day) for l in links])
         usage = np.array([l.usage(day) for l in links])
-        multiplier = self.sourcing.cost_multiplier.get(regime, {}).get(m, 1.0)
         cost = np.array([multiplier if l.supplier.licensed else 1.0 for l in links])
         bias = np.array([self.sourcing.home_bias if l.supplier.origin == KOREA else 1.0 for l in links])
         target = target_shares(nominal, usage, cost, self.sourcing.elasticity[m], bias)
@@ -189,11 +211,12 @@ class Fab:
         target = cap_shares(target, caps)
         step = self.policy.review_period_days / self.policy.switching_adjustment_days \
             if self.policy.switching_adjustment_days > 0 else 1.0
-        shares = adjust_shares(np.array([l.share for l in links]), target, step)
+        shares = self._contracted(links, adjust_shares(np.array([l.share for l in links]), target, step),
+                                  day)
 
-        cover_target = stock.base_cover_days
-        if self._restricted(m):
-            cover_target = max(cover_target, self.policy.restricted_target_cover_days)
+        japan = sum(sh for l, sh in zip(links, shares) if l.supplier.licensed)
+        self._note_held(stock, links, shares, day)
+        cover_target = stock.base_cover_days + self.policy.risk_cover_days * risk * japan
         per_contract = regime != "bulk"
         for link, share in zip(links, shares):
             link.share = float(share)
@@ -213,7 +236,42 @@ class Fab:
             qty = min(wanted - position, accepted)
             if qty < self.policy.min_order_t:
                 continue
-            self._place(stock, link, qty, day)
+            self._place(stock, link, qty, day, urgent)
+
+    def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares, day: int) -> None:
+        """The share of supply held on licences, and the latest day the buyer expects them: the
+        application of the oldest waiting order plus document preparation and statutory window."""
+        stock.held_share = 0.0
+        stock.held_until_day = day
+        for link, share in zip(links, shares):
+            if not (link.supplier.licensed and link.awaiting_licence()):
+                continue
+            waiting = [o.ordered_day for o in link.open.values() if o.state == AWAITING_LICENCE]
+            wait = self.authority.expected_wait_days(link.supplier.id, self.id, stock.material)
+            stock.held_share += float(share)
+            stock.held_until_day = max(stock.held_until_day, min(waiting) + wait)
+
+    def _contracted(self, links: List[SourceLink], shares: np.ndarray, day: int) -> np.ndarray:
+        """Hold each link at least at its contracted share while its contract runs; a share that
+        rises is contracted anew for the term. Links held up give way pro rata to the others."""
+        term = self.sourcing.contract_term_days
+        if term <= 0:
+            return shares
+        floors = np.array([l.contract_share if day < l.contract_until else 0.0 for l in links])
+        held = shares < floors
+        if held.any():
+            shares = np.where(held, floors, shares)
+            excess = shares.sum() - 1.0
+            free = ~held & (shares > 0)
+            if excess > 0 and free.any():
+                shares[free] = np.maximum(0.0, shares[free] - excess * shares[free] / shares[free].sum())
+        for link, share in zip(links, shares):
+            raised = share > link.contract_share + 1e-9
+            if raised:
+                link.contract_until = day + term
+            if raised or day >= link.contract_until:  # an expired contract follows the share down
+                link.contract_share = float(share)
+        return shares
 
     # --- orders ------------------------------------------------------------------------------
     def _new_order(self, link: SourceLink, qty: float, ordered_day: float) -> Order:
@@ -226,13 +284,15 @@ class Fab:
         self.stocks[(s.material, link.grade)].on_order_t += qty
         return order
 
-    def _place(self, stock: MaterialStock, link: SourceLink, qty: float, day: int) -> None:
+    def _place(self, stock: MaterialStock, link: SourceLink, qty: float, day: int,
+               urgent: bool = False) -> None:
         """Place `qty` as call-off lots of at most `max_lot_days` of this grade's use: lots ship as
         they are made, and under per-contract licensing lots placed together share one contract
         licence, so only what is still unmade when it expires lapses."""
         lots = max(1, math.ceil(qty / (stock.daily_use_t * self.policy.max_lot_days) - 1e-9))
         for _ in range(lots):
             order = self._new_order(link, qty / lots, float(day))
+            order.urgent = urgent
             link.supplier.accept(order)
             self.env.process(link.supplier.fulfil(order, self))
 

@@ -16,14 +16,24 @@ authority may ask for documents again: the clock stops while the applicant answe
 the elapsed clock restarts.
 Re-requests are what push some reviews past the 90-day window, as observed for liquid HF.
 
+Who applies when. Consignees did not have every contract filed on day one: the first approvals
+were single contracts, and only 5 were granted in the first ~88 days (FACTS.md). Until a consignee
+(fab) holds its first case-reviewed approval for a material grade, at most `first_files_in_flight`
+applications for it are in flight (a test case: the end-use documents of a new regime are proven
+once; its other orders wait unfiled). After that approval the consignee's end use is a reviewed
+precedent: every later file for it, with any exporter, has its review clock and its chance of
+document re-requests scaled by `precedent_clock_factor` and `precedent_rerequest_factor`.
+
 When a regime becomes stricter (bulk < special bulk < individual), licences of the old regime stop
-covering exports; when it loosens (special bulk, the 2023 lift), granted licences stay valid. Either
-way applications pending under the old regime are withdrawn and waiting orders apply under the new.
+covering exports; when it loosens (special bulk, the 2023 lift), granted licences stay valid until
+they expire, and an order covered by any valid licence ships while the exporter applies for the new
+regime's licence, so a lift never stops deliveries the law allows. Applications pending under the
+old regime are withdrawn when the regime tightens or moves to routine bulk.
 """
 from __future__ import annotations
 
 import math
-from typing import Dict, Generator, Tuple
+from typing import Dict, Generator, Optional, Tuple
 
 import numpy as np
 import simpy
@@ -64,6 +74,13 @@ class LicensingAuthority:
         self._pending: Dict[Tuple, Licence] = {}  # scope key -> application in flight
         self._covering: Dict[str, Licence] = {}  # order id -> its approved contract licence
         self._regime_changed = {m: env.event() for m in materials}
+        # who applies when: precedents and consignees' first files under case review
+        self._approved_consignees: set = set()  # (fab, material, grade); grade "" = every grade
+        self._first_files: Dict[Tuple, int] = {}  # (fab, material, grade) -> first files in flight
+        self._first_file_decided: Dict[Tuple, simpy.Event] = {}
+
+    def regime_of(self, material: str) -> str:
+        return self.regime[material]
 
     # --- what exporters and orders ask -------------------------------------------------------
     def permits(self, lic: Licence, day: float) -> bool:
@@ -90,24 +107,34 @@ class LicensingAuthority:
         """Process: wait until a licence covers `order` under the regime in force; return it,
         or None if the application is denied.
 
-        Under the contract scope, orders of one supplier -> fab -> grade link that need a licence
-        while that link's application is still pending join it: one contract covers the quantity
-        the buyer has open with the exporter. (The fab files no new order to the link meanwhile,
-        so only orders already open when a regime change revoked their licence ever join.)"""
+        Any valid licence that covers the order serves, whatever regime granted it (a stricter
+        regime revokes the looser one's licences, so a licence still valid is lawful). Under the
+        contract scope, orders of one supplier -> fab -> grade link that need a licence while that
+        link's application is still pending join it: one contract covers the quantity the buyer
+        has open with the exporter. (The fab files no new order to the link meanwhile, so only
+        orders already open when a regime change revoked their licence ever join.)"""
         m = order.material
         while True:
             regime = self.regime[m]
             conf = self.conf.regime(regime)
             contract = conf.scope == "contract"
             key = self._key(conf.scope, order)
-            cur = self._covering.get(order.id) if contract else self._current.get(key)
+            held = self._held(order)
             pend = self._pending.get(key)
-            if cur is not None and self.permits(cur, self.env.now):
-                if (not contract and pend is None
-                        and cur.valid_until - self.env.now <= conf.renewal_lead_days):
-                    self._apply(regime, conf, key, order, renewal=True)
-                return cur
+            if held is not None:
+                cur = self._current.get(key)
+                if not contract and pend is None and (
+                        cur is None or not self.permits(cur, self.env.now)
+                        or cur.valid_until - self.env.now <= conf.renewal_lead_days):
+                    # renew ahead of expiry, or apply for the new regime's licence while an
+                    # older, still valid one covers the shipments
+                    self._apply(regime, conf, key, order, renewal=cur is not None)
+                return held
             if pend is None:
+                slot = self._first_file_slot(conf, order)
+                if slot is not None:  # the exporter is waiting on its test case
+                    yield slot | self._regime_changed[m]
+                    continue
                 pend = self._apply(regime, conf, key, order, renewal=False)
             elif contract and order.id not in pend.order_ids:
                 pend.order_ids.append(order.id)
@@ -120,6 +147,32 @@ class LicensingAuthority:
                 if pend.outcome == "approved" and (not contract or order.id in pend.order_ids):
                     return pend
             # withdrawn or the regime changed: the loop re-evaluates under the regime in force
+
+    def _held(self, order: Order) -> Optional[Licence]:
+        """A valid licence that covers `order`: its contract's, its pair's or its exporter's."""
+        now = self.env.now
+        for lic in (self._covering.get(order.id),
+                    self._current.get(("pair", order.supplier, order.fab, order.material)),
+                    self._current.get(("exporter", order.supplier, order.material))):
+            if lic is not None and self.permits(lic, now):
+                return lic
+        return None
+
+    def _first_file_slot(self, conf: RegimeConf, order: Order) -> Optional[simpy.Event]:
+        """None if `order` may be filed now; else the event of its consignee's next decision."""
+        if not conf.uses_reviewers or conf.first_files_in_flight <= 0:
+            return None
+        consignee = (order.fab, order.material, order.grade)
+        if (self._consignee_approved(order)
+                or self._first_files.get(consignee, 0) < conf.first_files_in_flight):
+            return None
+        if consignee not in self._first_file_decided:
+            self._first_file_decided[consignee] = self.env.event()
+        return self._first_file_decided[consignee]
+
+    def _consignee_approved(self, order: Order) -> bool:
+        return ((order.fab, order.material, order.grade) in self._approved_consignees
+                or (order.fab, order.material, "") in self._approved_consignees)
 
     # --- what the timeline does --------------------------------------------------------------
     def set_regime(self, material: str, regime: str, detail: str = "") -> None:
@@ -181,6 +234,12 @@ class LicensingAuthority:
                       documents=conf.documents[order.material], applied_day=self.env.now,
                       quantity_t=order.quantity_t if contract else math.nan, renewal=renewal)
         lic.done = self.env.event()
+        if conf.uses_reviewers:
+            lic.precedent = self._consignee_approved(order)
+            if not lic.precedent:
+                lic.first_file = True
+                consignee = (order.fab, order.material, order.grade)
+                self._first_files[consignee] = self._first_files.get(consignee, 0) + 1
         self.rec.licences.append(lic)
         self._pending[key] = lic
         self.rec.event(self.env.now, self.actor, "licence_applied", material=lic.material,
@@ -190,8 +249,9 @@ class LicensingAuthority:
         lic.process = self.env.process(self._review(lic, conf, key, order.grade))
         return lic
 
-    def _review_clock(self, conf: RegimeConf) -> float:
-        draw = conf.review_days_median * math.exp(conf.review_days_sigma * self.rng.standard_normal())
+    def _review_clock(self, conf: RegimeConf, factor: float = 1.0) -> float:
+        draw = (conf.review_days_median * factor
+                * math.exp(conf.review_days_sigma * self.rng.standard_normal()))
         return float(np.clip(draw, conf.review_days_min, conf.review_days_max))
 
     def _review(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> Generator:
@@ -205,15 +265,17 @@ class LicensingAuthority:
                 yield from self._review_clock_runs(lic, conf, grade)
         except simpy.Interrupt:
             lic.outcome = "withdrawn"  # the `with` frees the officer (or the place in the queue)
-        self._decide(lic, conf, key)
+        self._decide(lic, conf, key, grade)
 
     def _review_clock_runs(self, lic: Licence, conf: RegimeConf, grade: str) -> Generator:
         """The review clock runs; a document request stops it while the applicant answers, after
         which part of the elapsed clock restarts."""
         env, rng = self.env, self.rng
-        clock = self._review_clock(conf)
+        clock = self._review_clock(conf, conf.precedent_clock_factor if lic.precedent else 1.0)
         elapsed = 0.0
         q = conf.rerequest_prob_per_document.get(lic.material, {}).get(grade, 0.0)
+        if lic.precedent:
+            q = min(1.0, q * conf.precedent_rerequest_factor)
         p_round = 1.0 - (1.0 - q) ** lic.documents  # some document of the file is found wanting
         while lic.rerequests < conf.max_rerequests and rng.random() < p_round:
             t = rng.uniform(0.0, clock)
@@ -231,13 +293,15 @@ class LicensingAuthority:
             elapsed -= restart
         yield env.timeout(clock)
 
-    def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple) -> None:
+    def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> None:
         now = self.env.now
         lic.decided_day = now
         if self._pending.get(key) is lic:
             del self._pending[key]
         if lic.outcome == "pending":
             lic.outcome = "denied" if self.rng.random() < conf.denial_prob else "approved"
+        if conf.uses_reviewers:
+            self._case_decided(lic, grade)
         if lic.outcome == "approved":
             lic.valid_from = now
             lic.valid_until = now + conf.validity_days
@@ -253,6 +317,17 @@ class LicensingAuthority:
                        detail=f"{lic.regime}, {now - lic.applied_day:.1f} days, "
                               f"{lic.rerequests} re-requests")
         lic.done.succeed()
+
+    def _case_decided(self, lic: Licence, grade: str) -> None:
+        """Record a precedent; free the consignee's test-case slot and wake its waiting orders."""
+        if lic.outcome == "approved":
+            self._approved_consignees.add((lic.fab, lic.material, lic.grade))
+        if lic.first_file:
+            consignee = (lic.fab, lic.material, grade)
+            self._first_files[consignee] -= 1
+            waiting = self._first_file_decided.pop(consignee, None)
+            if waiting is not None:
+                waiting.succeed()
 
     def _expire(self, lic: Licence) -> Generator:
         yield self.env.timeout(max(0.0, lic.valid_until - self.env.now))

@@ -113,8 +113,11 @@ def derive_outputs(directory: Path) -> None:
 
     params = from_dict(Params, json.loads((directory / "params.json").read_text()))
     info = json.loads((directory / "run_info.json").read_text())
+    from .backtest import run_backtest
+
     write_kpis(params, load_tables(directory), directory, info)
     make_figures(directory)
+    run_backtest(directory)
     write_report(directory)
 
 

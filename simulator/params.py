@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 
 REGIMES = ("bulk", "individual", "special_bulk")
 SCOPES = ("exporter", "pair", "contract")
-EVENT_KINDS = ("announce_regime", "set_regime", "whitelist", "programme", "note")
+EVENT_KINDS = ("announce_regime", "set_regime", "whitelist", "programme", "signal", "news", "note")
 JAPAN = "JP"
 KOREA = "KR"
 
@@ -59,6 +59,9 @@ class SupplierConf:
     capacity_headroom: float = 0.0  # capacity for Korea above its pre-shock flow, as a fraction
     capacity_ramp: Dict[str, float] = field(default_factory=dict)  # date -> added t/month, linear between
     production_lead_days: float = "???"  # type: ignore[assignment]
+    # finished goods kept for Korea, in days of its pre-shock flow: an order it covers leaves the
+    # gate at once and the line makes the quantity back into stock (0: everything made to order)
+    finished_stock_days: float = 0.0
     programme: str = ""  # "" = always active; else active from the date a `programme` event starts it
     qualification: QualificationConf = field(default_factory=QualificationConf)
 
@@ -90,7 +93,8 @@ class FabConf:
 class FabPolicyConf:
     initial_cover_days: Optional[float] = None  # None: each material's initial_cover_days
     review_period_days: int = 7
-    restricted_target_cover_days: float = 120.0
+    # stockpiling: extra days of cover per unit of perceived risk on the Japanese part of supply
+    risk_cover_days: float = 0.0
     ration_trigger_cover_days: float = 14.0
     ration_saving: float = 0.25
     lead_time_smoothing: float = 0.3
@@ -108,6 +112,8 @@ class SourcingConf:
     cost_multiplier: Dict[str, Dict[str, float]] = field(default_factory=dict)
     home_bias: float = 1.0  # weight multiplier for Korean domestic sources
     max_backlog_days: float = 180.0  # a supplier commits at most this many days of capacity ahead
+    # a share a fab raised is contracted: it does not fall below its highest level for this long
+    contract_term_days: float = 0.0
 
 
 @dataclass
@@ -127,6 +133,13 @@ class RegimeConf:
     denial_prob: float = 0.0
     validity_days: float = "???"  # type: ignore[assignment]
     renewal_lead_days: float = 0.0
+    # who applies when: until an exporter holds an approval of this regime for a material, at most
+    # this many of its applications for the material are in flight (0: no limit)
+    first_files_in_flight: int = 0
+    # a pair (exporter, consignee) already approved under the regime is a precedent: its review
+    # clock and re-request chance are multiplied by these
+    precedent_clock_factor: float = 1.0
+    precedent_rerequest_factor: float = 1.0
 
 
 @dataclass
@@ -152,6 +165,20 @@ class EventConf:
     country: str = ""  # whitelist
     status: str = ""  # whitelist: removed | restored
     programme: str = ""  # programme: name that suppliers' `programme` refers to
+    risk: Optional[float] = None  # signal: perceived risk rises to at least this probability
+    articles: Optional[float] = None  # news: articles on the dispute in the fortnight from `date`
+
+
+@dataclass
+class RiskConf:
+    """Perceived probability that Japanese supply of a material is refused or held up (risk.py)."""
+    prior: float = 0.0  # before any signal of a dispute
+    floor: float = 0.0  # what it decays to once a dispute has begun: never back to the prior
+    half_life_days: float = 90.0  # without news, the gap to the floor halves in this time
+    news_alpha0: float = -1.804  # news intensity -> risk: Phi(alpha0 + alpha1 log(articles + 1))
+    news_alpha1: float = 0.226
+    on_tightening: float = 0.0  # a stricter regime announced or in force: risk at least this
+    lift_factor: float = 1.0  # a looser regime in force multiplies the gap to the floor by this
 
 
 @dataclass
@@ -188,6 +215,7 @@ class Params:
     fab: FabPolicyConf = field(default_factory=FabPolicyConf)
     sourcing: SourcingConf = field(default_factory=SourcingConf)
     licensing: LicensingConf = field(default_factory=LicensingConf)
+    risk: RiskConf = field(default_factory=RiskConf)
     timeline: Dict[str, EventConf] = field(default_factory=dict)
     metrics: MetricsConf = field(default_factory=MetricsConf)
     run: RunConf = field(default_factory=RunConf)

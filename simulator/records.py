@@ -39,6 +39,7 @@ class Order:
     exported_day: float = NaN
     arrived_day: float = NaN
     ended_day: float = NaN  # day it lapsed or was denied
+    urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
 
 
 @dataclass(eq=False)
@@ -64,6 +65,8 @@ class Licence:
     revoked_day: float = NaN
     used_t: float = 0.0
     renewal: bool = False
+    precedent: bool = False  # the consignee already held an approval under case review
+    first_file: bool = False  # one of the exporter's test cases, filed before its first approval
     done: Optional[object] = field(default=None, repr=False)  # simpy.Event fired on decision
     process: Optional[object] = field(default=None, repr=False)  # the review process
 
@@ -95,4 +98,5 @@ class Recorder:
 EVENT_COLUMNS = ["day", "actor", "event", "material", "grade", "origin", "supplier", "fab",
                  "licence_id", "order_id", "quantity_t", "detail"]
 DAILY_COLUMNS = ["day", "fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
-                 "inventory_t", "cover_days", "rationing", "production_pct", "fab_production_pct"]
+                 "inventory_t", "cover_days", "rationing", "production_pct", "fab_production_pct",
+                 "perceived_risk"]

@@ -31,6 +31,8 @@ FIGURES = [
                          "2019 first-approval lags; applications and approvals over time."),
     ("monthly_imports", "Korea's monthly imports by origin per material (customs view) and "
                         "Japan's share."),
+    ("backtest", "Backtest: simulated 90 % bands of imports against observed customs data "
+                 "(pre-shock facts and the calibration set)."),
 ]
 
 # Key assumptions: (what, params path, where it comes from). Values are read from params.json.
@@ -236,6 +238,8 @@ def build_blocks(run_dir: Path) -> List[Block]:
     out.append(Block("p", "Pre-shock: " + _window_label("pre", info["windows"].get("pre", {}))
                           + "; onset, post-1 and post-2 as in Kim (2024)."))
 
+    out += _backtest_blocks(run_dir)
+
     out.append(Block("h2", "Figures"))
     for name, caption in FIGURES:
         if (run_dir / "figures" / f"{name}.png").exists():
@@ -252,6 +256,33 @@ def build_blocks(run_dir: Path) -> List[Block]:
                           "or says it is an assumption; params.json in this directory holds every "
                           "value this run used. Metric definitions: README, \"Metrics\"."))
     return out
+
+
+def _backtest_blocks(run_dir: Path) -> List[Block]:
+    """The backtest table (backtest.csv), if the run has one."""
+    path = run_dir / "backtest.csv"
+    if not path.exists():
+        return []
+    bt = pd.read_csv(path, dtype={"period": str, "inside": str}, keep_default_na=False)
+    bt = bt[bt["inside"] != ""]
+    if bt.empty:
+        return []
+    scale = {"tonnes": (1.0, "t"), "value_usd": (1e-6, "US$ M"), "share_pct": (1.0, "%")}
+    rows = [["period", "material", "from", "measure", "observed", "simulated mean (90 % band)",
+             "inside"]]
+    for r in bt.itertuples():
+        k, unit = scale[r.measure]
+        bound = "" if r.bound == "=" else r.bound + " "
+        rows.append([r.period, r.material, r.origin, unit, f"{bound}{float(r.observed) * k:,.1f}",
+                     f"{float(r.simulated_mean) * k:,.1f} ({float(r.band_low) * k:,.1f} to "
+                     f"{float(r.band_high) * k:,.1f})", r.inside])
+    n_in = int((bt["inside"] == "yes").sum())
+    return [Block("h2", "Backtest against observed trade"),
+            Block("p", f"{n_in} of {len(bt)} observations lie inside the simulated 90 % band "
+                       "(backtest.csv; sources in its rows). Observations come from "
+                       + ", ".join(sorted(set(bt["file"]))) + "; the validation window "
+                       "2019-07 to 2020-12 is a forecast, never calibrated to."),
+            Block("table", rows=rows)]
 
 
 def _window_label(name: str, w: dict) -> str:

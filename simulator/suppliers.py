@@ -2,14 +2,25 @@
 
 A supplier makes one material, in one or more grades, on one production line per grade. Its
 capacity for Korea is its pre-shock flow times (1 + headroom) plus any dated capacity ramp (new
-plants, linear between the ramp's dates). Orders are produced first-come first-served: an order
-of q tonnes occupies the line for q / capacity days, then waits the production lead time.
+plants, linear between the ramp's dates). Capacity is allocated to buyers pro rata to their normal
+purchases (their share of national demand), as makers allocate a scarce line; each buyer's orders
+are made first-come first-served on its allocation: q tonnes take q / (capacity x buyer share)
+days, then the order waits the production lead time. A line is its `free_at` time per buyer, not
+a SimPy resource.
 
 Japanese suppliers export under the licensing authority: an order is produced only once a licence
 covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
 again at the gate: if a contract licence expired meanwhile the order lapses; an exporter or pair
 licence that ran out is renewed, and one a regime change revoked is applied for again.
 Third-country and domestic suppliers are outside Japanese licensing.
+
+A supplier may keep finished goods for Korea (`finished_stock_days` of its pre-shock flow, set
+aside for each buyer pro rata to its normal purchases, as capacity is). Routine orders are made to
+order; an urgent order (one a buyer pulls forward on a jump in perceived risk) that its buyer's
+stock covers leaves the gate as soon as its licence allows, and the line makes the quantity back
+into stock. Stock held is what lets exporters ship
+ahead of an announced tightening: what leaves the gate before the effective date needs no new
+licence (the 2019 rush).
 
 A supplier whose `programme` is set is dormant until a timeline event starts that programme.
 """
@@ -28,6 +39,7 @@ from .records import (DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED, Orde
 from .shipping import Lane, find_lane
 
 DAYS_PER_MONTH = 365.25 / 12
+STOCK_TOLERANCE_T = 1e-9
 
 
 class CapacityRamp:
@@ -62,10 +74,21 @@ class Supplier:
         self.pre_shock_t_per_month = pre_shock
         self.ramp = CapacityRamp(conf.capacity_ramp, cal)
         self.grades = {g: share for g, share in conf.grade_mix.items() if share > 0}
-        self.lines = {g: simpy.Resource(env, capacity=1) for g in self.grades}
         self.lanes = {g: find_lane(lanes, conf.origin, material.grades[g].mode) for g in self.grades}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
         self.backlog_t: Dict[tuple, float] = {}  # (grade, fab) -> accepted, not yet made
+        # finished goods for Korea per grade, set aside per buyer: (grade, fab) -> tonnes
+        self._stock_days_of_flow = {g: conf.finished_stock_days * pre_shock * mix / DAYS_PER_MONTH
+                                    for g, mix in self.grades.items()}
+        self.stock_t: Dict[tuple, float] = {}
+        self._allocation: Dict[tuple, float] = {}  # (grade, fab) -> share of the line
+        self._free_at: Dict[tuple, float] = {}  # (grade, fab) -> when its allocation is free
+
+    def register_buyer(self, fab: str, grade: str, fab_share: float) -> None:
+        """Allocate `fab` its part of the line and of the finished goods (its share of national
+        demand)."""
+        self._allocation[(grade, fab)] = fab_share
+        self.stock_t[(grade, fab)] = self._stock_days_of_flow.get(grade, 0.0) * fab_share
 
     # --- what buyers see ---------------------------------------------------------------------
     def active(self, day: float) -> bool:
@@ -97,7 +120,8 @@ class Supplier:
         self.backlog_t[key] = self.backlog_t.get(key, 0.0) + sign * order.quantity_t
 
     def nominal_lead_days(self, grade: str) -> float:
-        """Order-to-arrival time with an idle line and no licence wait (used to seed expectations)."""
+        """Order-to-arrival time with an idle line and no licence wait (used to seed expectations):
+        made to order."""
         return self.conf.production_lead_days + self.lanes[grade].mean_days
 
     # --- fulfilment --------------------------------------------------------------------------
@@ -116,14 +140,16 @@ class Supplier:
                 return self._end(order, fab, DENIED, "licence denied")
             order.licence_id = lic.id
         order.state = IN_PRODUCTION
-        line = self.lines[order.grade]
-        with line.request() as req:
-            yield req
-            while self.capacity_t_per_day(order.grade, env.now) <= 0:
-                yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
-            yield env.timeout(order.quantity_t / self.capacity_t_per_day(order.grade, env.now))
-        self._book(order, -1.0)
-        yield env.timeout(self.conf.production_lead_days)
+        held = (order.grade, order.fab)
+        if order.urgent and self.stock_t.get(held, 0.0) >= order.quantity_t - STOCK_TOLERANCE_T:
+            # served from finished goods; the line makes the quantity back into stock
+            self.stock_t[held] -= order.quantity_t
+            self._book(order, -1.0)
+            env.process(self._restock(held, order.quantity_t))
+        else:
+            yield from self._make(held, order.quantity_t)
+            self._book(order, -1.0)
+            yield env.timeout(self.conf.production_lead_days)
         if self.licensed:
             while not self.authority.permits(lic, env.now):
                 if lic.scope == "contract" and self.authority.expired(lic, env.now):
@@ -141,6 +167,23 @@ class Supplier:
         order.state = DELIVERED
         order.arrived_day = env.now
         fab.receive(order)
+
+    def _make(self, held: tuple, quantity_t: float) -> Generator:
+        """Make `quantity_t` of grade held[0] on buyer held[1]'s allocation of the line (FIFO)."""
+        env = self.env
+        grade = held[0]
+        while self.capacity_t_per_day(grade, env.now) <= 0:
+            yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
+        rate = self.capacity_t_per_day(grade, env.now) * self._allocation[held]
+        done = max(env.now, self._free_at.get(held, -math.inf)) + quantity_t / rate
+        self._free_at[held] = done
+        yield env.timeout(done - env.now)
+
+    def _restock(self, held: tuple, quantity_t: float) -> Generator:
+        # made back on the line as a standard product; the production lead time is what a new
+        # order waits (scheduling, quality release), not the flow of a running line
+        yield from self._make(held, quantity_t)
+        self.stock_t[held] += quantity_t
 
     def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> Generator:
         """Process for an order already on its way when the run starts (the warm-start pipeline)."""

@@ -45,6 +45,7 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
         "review_days": l.decided_day - l.applied_day, "outcome": l.outcome,
         "valid_from_day": l.valid_from, "valid_until_day": l.valid_until,
         "revoked_day": l.revoked_day, "quantity_t": l.quantity_t, "used_t": l.used_t,
+        "precedent": l.precedent, "first_file": l.first_file,
         "lapsed_t": _lapsed_t(l, cal.horizon_days),
     } for l in rec.licences], columns=LICENCE_COLUMNS)
     for col in ("applied", "decided", "valid_from", "valid_until", "revoked"):
@@ -55,7 +56,7 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
         "origin": o.origin, "material": o.material, "grade": o.grade, "quantity_t": o.quantity_t,
         "value_usd": o.value_usd, "state": o.state, "licence_id": o.licence_id,
         "ordered_day": o.ordered_day, "exported_day": o.exported_day, "arrived_day": o.arrived_day,
-        "ended_day": o.ended_day, "lead_days": o.arrived_day - o.ordered_day,
+        "ended_day": o.ended_day, "lead_days": o.arrived_day - o.ordered_day, "urgent": o.urgent,
     } for o in rec.orders], columns=SHIPMENT_COLUMNS)
     for col in ("ordered", "exported", "arrived", "ended"):
         ship.insert(ship.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, ship[f"{col}_day"]))
@@ -80,10 +81,11 @@ def _lapsed_t(lic, horizon_days: int) -> float:
 LICENCE_COLUMNS = ["replication", "licence_id", "regime", "scope", "supplier", "fab", "material",
                    "grade", "order_ids", "renewal", "pre_start", "documents", "rerequests",
                    "applied_day", "decided_day", "review_days", "outcome", "valid_from_day",
-                   "valid_until_day", "revoked_day", "quantity_t", "used_t", "lapsed_t"]
+                   "valid_until_day", "revoked_day", "quantity_t", "used_t", "precedent",
+                   "first_file", "lapsed_t"]
 SHIPMENT_COLUMNS = ["replication", "order_id", "fab", "supplier", "origin", "material", "grade",
                     "quantity_t", "value_usd", "state", "licence_id", "ordered_day",
-                    "exported_day", "arrived_day", "ended_day", "lead_days"]
+                    "exported_day", "arrived_day", "ended_day", "lead_days", "urgent"]
 
 
 def month_grid(cal: Calendar) -> list:

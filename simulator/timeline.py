@@ -1,8 +1,13 @@
 """The scenario's dated policy events, applied at the start of their day.
 
-- `announce_regime`: a regime change is announced for a later date; fabs start stockpiling if the
-  announced regime is stricter than bulk.
-- `set_regime`: a material's licensing regime changes (the authority revokes or keeps licences).
+- `announce_regime`: a regime change is announced for a later date; an announced tightening raises
+  perceived risk (risk.py), which is what makes fabs stockpile and pull orders forward.
+- `set_regime`: a material's licensing regime changes (the authority revokes or keeps licences);
+  a tightening raises perceived risk, a loosening lowers it (never below its floor).
+- `signal`: a dated signal (a press leak, a rumour that may never become law): perceived risk of
+  the listed materials rises to at least the event's `risk`.
+- `news`: the number of articles on the dispute in the fortnight from the event's date, mapped to
+  perceived risk with Kim's (2024) probit.
 - `whitelist`: Japan's white-list (Group A) status of Korea changes. For the three materials this
   changes nothing by itself — they were already under item-specific licensing from 2019-07-04 —
   so it is recorded for the timeline, not given an invented effect.
@@ -15,21 +20,22 @@ from __future__ import annotations
 from typing import Callable, Dict, List
 
 from .calendar import Calendar
-from .licensing import LicensingAuthority
+from .licensing import STRICTNESS, LicensingAuthority
 from .params import EventConf
 from .records import Recorder
+from .risk import PerceivedRisk
 
 
 class Timeline:
     actor = "timeline"
 
     def __init__(self, events: Dict[str, EventConf], materials: List[str], cal: Calendar,
-                 authority: LicensingAuthority, announced: Dict[str, str],
+                 authority: LicensingAuthority, risk: PerceivedRisk,
                  start_programme: Callable[[str], None], recorder: Recorder):
         self.cal = cal
         self.materials = materials
         self.authority = authority
-        self.announced = announced
+        self.risk = risk
         self.start_programme = start_programme
         self.rec = recorder
         # stable order: by date, then by the order the scenario files define them
@@ -47,15 +53,25 @@ class Timeline:
         materials = list(e.materials) or list(self.materials)
         label = e.label or e_id
         if e.kind == "announce_regime":
-            for m in materials:
-                if e.regime != "bulk":
-                    self.announced[m] = e.regime
+            tighter = [m for m in materials
+                       if STRICTNESS[e.regime] > STRICTNESS[self.authority.regime_of(m)]]
+            self.risk.regime_tightened(tighter, day)
             self.rec.event(day, self.actor, "regime_announced", material=",".join(materials),
                            detail=f"{label}: {e.regime} from {e.effective_date}")
         elif e.kind == "set_regime":
             for m in materials:
-                self.announced.pop(m, None)
+                old = self.authority.regime_of(m)
+                if STRICTNESS[e.regime] > STRICTNESS[old]:
+                    self.risk.regime_tightened([m], day)
+                elif STRICTNESS[e.regime] < STRICTNESS[old]:
+                    self.risk.regime_loosened([m], day)
                 self.authority.set_regime(m, e.regime, detail=label)
+        elif e.kind == "signal":
+            self.risk.signal(materials, e.risk, day)
+            self.rec.event(day, self.actor, "risk_signal", material=",".join(materials),
+                           detail=f"{label}: risk at least {e.risk:g}")
+        elif e.kind == "news":
+            self.risk.news(materials, e.articles, day)
         elif e.kind == "whitelist":
             self.rec.event(day, self.actor, f"whitelist_{e.status}", detail=f"{label} ({e.country})")
         elif e.kind == "programme":

@@ -125,6 +125,7 @@ def validate(p: Params) -> None:
         _share(f"{k}.share_of_origin", s.share_of_origin)
         _number(f"{k}.capacity_headroom", s.capacity_headroom, lo=0)
         _number(f"{k}.production_lead_days", s.production_lead_days, lo=0)
+        _number(f"{k}.finished_stock_days", s.finished_stock_days, lo=0)
         for date, cap in s.capacity_ramp.items():
             _date(f"{k}.capacity_ramp key", date)
             _number(f"{k}.capacity_ramp.{date}", cap, lo=0)
@@ -173,7 +174,7 @@ def validate(p: Params) -> None:
     if f.initial_cover_days is not None:
         _number("fab.initial_cover_days", f.initial_cover_days, lo=0, lo_open=True)
     _number("fab.review_period_days", f.review_period_days, lo=1, integer=True)
-    _number("fab.restricted_target_cover_days", f.restricted_target_cover_days, lo=0)
+    _number("fab.risk_cover_days", f.risk_cover_days, lo=0)
     _number("fab.ration_trigger_cover_days", f.ration_trigger_cover_days, lo=0)
     _number("fab.ration_saving", f.ration_saving, lo=0, hi=0.99)
     _number("fab.lead_time_smoothing", f.lead_time_smoothing, lo=0, lo_open=True, hi=1)
@@ -193,6 +194,16 @@ def validate(p: Params) -> None:
             _number(f"sourcing.cost_multiplier.{regime}.{m}", mult, lo=0, lo_open=True)
     _number("sourcing.home_bias", p.sourcing.home_bias, lo=0)
     _number("sourcing.max_backlog_days", p.sourcing.max_backlog_days, lo=0, lo_open=True)
+    _number("sourcing.contract_term_days", p.sourcing.contract_term_days, lo=0)
+
+    rk = p.risk
+    _share("risk.prior", rk.prior)
+    _share("risk.floor", rk.floor)
+    _number("risk.half_life_days", rk.half_life_days, lo=0)
+    _number("risk.news_alpha0", rk.news_alpha0)
+    _number("risk.news_alpha1", rk.news_alpha1)
+    _share("risk.on_tightening", rk.on_tightening)
+    _share("risk.lift_factor", rk.lift_factor)
 
     lic = p.licensing
     _one_of("licensing.initial_regime", lic.initial_regime, REGIMES)
@@ -230,10 +241,17 @@ def validate(p: Params) -> None:
         _share(f"{k}.denial_prob", r.denial_prob)
         _number(f"{k}.validity_days", r.validity_days, lo=0, lo_open=True)
         _number(f"{k}.renewal_lead_days", r.renewal_lead_days, lo=0)
+        _number(f"{k}.first_files_in_flight", r.first_files_in_flight, lo=0, integer=True)
+        _number(f"{k}.precedent_clock_factor", r.precedent_clock_factor, lo=0, lo_open=True)
+        _number(f"{k}.precedent_rerequest_factor", r.precedent_rerequest_factor, lo=0)
 
     for e_id, e in p.timeline.items():
         k = f"timeline.{e_id}"
         _one_of(f"{k}.kind", e.kind, EVENT_KINDS)
+        # a news series is data that may run on past a short run (what falls after the end never
+        # happens in it); a policy event outside the horizon is a mistake
+        if e.kind == "news" and _date(f"{k}.date", e.date) > cal.end:
+            continue
         _date(f"{k}.date", e.date, cal)
         for m in e.materials:
             if m not in p.materials:
@@ -248,6 +266,14 @@ def validate(p: Params) -> None:
                                   f"announcement date {e.date}")
         if e.kind == "whitelist":
             _one_of(f"{k}.status", e.status, ("removed", "restored"))
+        if e.kind == "signal":
+            if e.risk is None:
+                raise ConfigError(f"{k}.risk is missing: a signal names the perceived risk it raises to")
+            _share(f"{k}.risk", e.risk)
+        if e.kind == "news":
+            if e.articles is None:
+                raise ConfigError(f"{k}.articles is missing: a news event counts the fortnight's articles")
+            _number(f"{k}.articles", e.articles, lo=0)
         if e.kind == "programme" and not e.programme:
             raise ConfigError(f"{k}.programme is missing: name the programme the event starts")
 

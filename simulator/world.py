@@ -18,6 +18,7 @@ from .fab import Fab
 from .licensing import LicensingAuthority
 from .params import Params
 from .records import Recorder
+from .risk import PerceivedRisk
 from .shipping import Lane
 from .streams import stream
 from .suppliers import DAYS_PER_MONTH, Supplier
@@ -56,11 +57,11 @@ class World:
                 if s.licensed and s.active(0):
                     self.authority.grant_initial_bulk(s.id, s.material)
 
-        self.announced: Dict[str, str] = {}
+        self.risk = PerceivedRisk(p.risk, list(p.materials))
         demand = national_demand_t_per_month(p)
         self.fabs: Dict[str, Fab] = {}
         for f_id, fc in p.fabs.items():
-            fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.announced, rec)
+            fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.risk, rec)
             for (m, g) in p.items():
                 share = fc.demand_share.get(m, {}).get(g, 0.0)
                 if share <= 0 or demand[(m, g)] <= 0:
@@ -72,7 +73,7 @@ class World:
             self.fabs[f_id] = fab
 
         self.timeline = Timeline(p.timeline, list(p.materials), self.cal, self.authority,
-                                 self.announced, self.start_programme, rec)
+                                 self.risk, self.start_programme, rec)
 
     def start_programme(self, name: str) -> None:
         now = self.env.now
@@ -82,7 +83,7 @@ class World:
             s.active_from = now
             self.rec.event(now, s.id, "supplier_activated", material=s.material, origin=s.origin,
                            supplier=s.id, detail=f"programme {name}")
-            if s.licensed and self.authority.regime[s.material] == "bulk":
+            if s.licensed and self.authority.regime_of(s.material) == "bulk":
                 self.authority.grant_initial_bulk(s.id, s.material)
             if not s.conf.qualification.required:
                 continue

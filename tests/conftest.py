@@ -25,7 +25,7 @@ import tiny_world as tw  # noqa: E402
 # run.end_date short enough to be quick, with the metrics window that would fall outside moved in
 SHORT = ("run.end_date=2020-06-30", "metrics.windows.post2.end=2020-06-30")
 SHOCK_DAY = 549  # 2019-07-04 - 2018-01-01
-ANNOUNCE_DAY = 546  # 2019-07-01: the first scenario event
+ANNOUNCE_DAY = 545  # 2019-06-30: the first scenario event (the Sankei leak)
 
 _compose_cache: Dict[Tuple, Params] = {}
 _run_cache: Dict[Tuple, object] = {}

@@ -42,7 +42,8 @@ def _daily(cover_days: float, fab="fab1", deliveries_from=None, dependent=1.0, r
             stock -= use
             stock_end = stock
         pct = 100.0 * (1 - dependent * short / D)
-        rows.append((rep, day, fab, "hf", "liquid", D, use, short, stock_end, stock_end / D, 0, pct, pct))
+        rows.append((rep, day, fab, "hf", "liquid", D, use, short, stock_end, stock_end / D, 0, pct, pct,
+                     0.0))
     return pd.DataFrame(rows, columns=["replication"] + DAILY_COLUMNS)
 
 

@@ -12,6 +12,7 @@ import tiny_world as tw
 from conftest import SHORT, compose, run_scenario
 from simulator import ConfigError, simulate
 from simulator.calendar import Calendar
+from simulator.risk import news_to_risk
 from simulator.hydra_config import compose_params, scenario_names
 from simulator.params import EventConf
 from simulator.validation import validate
@@ -51,9 +52,15 @@ def test_scenario_composes_and_runs(scenario):
     # every timeline event is applied on its date
     ev = t["events"]
     kinds = {"announce_regime": "regime_announced", "whitelist": None, "programme": "programme_started",
-             "note": "note", "set_regime": "regime_changed"}
+             "note": "note", "set_regime": "regime_changed", "signal": "risk_signal"}
+    risk = t["daily"].groupby("day")["perceived_risk"].max()
     for e_id, e in p.timeline.items():
         day = cal.day(e.date)
+        if e.kind == "news":  # not logged: perceived risk is at least Kim's level from that day
+            if day < cal.horizon_days:
+                level = news_to_risk(e.articles, p.risk.news_alpha0, p.risk.news_alpha1)
+                assert risk.loc[day] >= level - 1e-12, (e_id, day)
+            continue
         name = kinds[e.kind] or f"whitelist_{e.status}"
         rows = ev[(ev["event"] == name) & (ev["day"] == day)]
         assert len(rows) >= 1, (e_id, name, day)

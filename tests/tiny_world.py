@@ -95,7 +95,7 @@ def tiny_params(**overrides) -> Params:
     }
     fabs = {"fab1": FabConf(name="Fab One", kind="memory", demand_share={"hf": {"liquid": 1.0}})}
     fab = FabPolicyConf(initial_cover_days=None, review_period_days=REVIEW_PERIOD_DAYS,
-                        restricted_target_cover_days=120.0, ration_trigger_cover_days=14.0,
+                        risk_cover_days=0.0, ration_trigger_cover_days=14.0,
                         ration_saving=0.25, lead_time_smoothing=0.3,
                         switching_adjustment_days=120.0, min_order_t=0.01, max_lot_days=7.0,
                         one_application_in_flight=True)

@@ -1,0 +1,221 @@
+"""Backtest: a run's simulated trade against observed customs data.
+
+    python -m simulator.backtest RUN_DIR [observed.csv ...]
+
+Observed data are CSV files with the columns
+    period, material, origin, measure, value, source, confidence, note   (and optionally bound)
+- period: a month `2019-06`, a quarter `2019Q3`, a year `2021`, or a range of months
+  `2022-01..2022-11` (inclusive);
+- material: a material id of the run (`hf`, `photoresist`, `fpi`, ...); origin: a country code;
+- measure: `tonnes` or `value_usd` (imports from that origin summed over the period) or
+  `share_pct` (100 x imports from that origin / imports from every origin, over the period);
+- confidence: H, M or L (as in the project's sources); bound: `=` (default), `>=` or `<=` for an
+  observation that is a lower or upper bound.
+The shipped files are `data/observed/pre_shock_facts.csv` (FACTS.md's pre-shock levels) and
+`data/observed/calibration_set.csv` (OBSERVED.md); a new customs release in the same format can be
+passed on the command line.
+
+For each observation the simulated measure is computed per replication from
+`tables/imports_monthly.csv` and summarised as the mean and the 90 % band (5th to 95th percentile
+across replications); `inside` says whether the observation lies in the band (for a bound: whether
+the band reaches the allowed side). Written: `backtest.csv`, `figures/backtest.png|pdf`.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+OBSERVED_DIR = ROOT / "data" / "observed"
+COLUMNS = ["period", "material", "origin", "measure", "value", "source", "confidence", "note"]
+MEASURES = ("tonnes", "value_usd", "share_pct")
+CONFIDENCE = ("H", "M", "L")
+BOUNDS = ("=", ">=", "<=")
+BAND = (0.05, 0.95)
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_RANGE = re.compile(r"^(\d{4}-\d{2})\.\.(\d{4}-\d{2})$")
+
+
+class ObservedDataError(ValueError):
+    """A malformed observed-data file: the message names the file, line, column and value."""
+
+
+def period_months(period: str) -> List[str]:
+    """`2019-06`, `2019Q3`, `2021` or `2022-01..2022-11` -> the months it covers (YYYY-MM)."""
+    text = period.strip()
+    if _MONTH.match(text):
+        pd.Period(text, freq="M")  # rejects month 13
+        return [text]
+    m = _QUARTER.match(text)
+    if m:
+        q = pd.Period(f"{m.group(1)}Q{m.group(2)}", freq="Q")
+        return [str(p) for p in pd.period_range(q.asfreq("M", "start"), q.asfreq("M", "end"), freq="M")]
+    if _YEAR.match(text):
+        return [f"{text}-{mm:02d}" for mm in range(1, 13)]
+    m = _RANGE.match(text)
+    if m:
+        a, b = pd.Period(m.group(1), freq="M"), pd.Period(m.group(2), freq="M")
+        if b < a:
+            raise ValueError(f"range ends before it starts")
+        return [str(p) for p in pd.period_range(a, b, freq="M")]
+    raise ValueError("not a month (2019-06), quarter (2019Q3), year (2021) or range (2022-01..2022-11)")
+
+
+@dataclass
+class Observation:
+    file: str
+    line: int
+    period: str
+    material: str
+    origin: str
+    measure: str
+    value: float
+    source: str
+    confidence: str
+    note: str
+    bound: str = "="
+
+
+def load_observed(path: Path) -> List[Observation]:
+    """Read and validate one observed-data file; raise ObservedDataError with one line."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ObservedDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ObservedDataError(f"{name}: missing column(s) {', '.join(missing)} "
+                                f"(need {', '.join(COLUMNS)})")
+    out = []
+    for i, row in enumerate(reader, start=2):
+        def bad(col, why):
+            return ObservedDataError(f"{name} line {i}: {col} = {row.get(col)!r}: {why}")
+        try:
+            period_months(row["period"] or "")
+        except ValueError as exc:
+            raise bad("period", str(exc)) from None
+        if row["measure"] not in MEASURES:
+            raise bad("measure", f"must be one of {', '.join(MEASURES)}")
+        try:
+            value = float(row["value"])
+        except (TypeError, ValueError):
+            raise bad("value", "not a number") from None
+        if not np.isfinite(value) or value < 0 or (row["measure"] == "share_pct" and value > 100):
+            raise bad("value", "must be finite, >= 0 (and <= 100 for share_pct)")
+        if row["confidence"] not in CONFIDENCE:
+            raise bad("confidence", f"must be one of {', '.join(CONFIDENCE)}")
+        if not (row["material"] or "").strip() or not (row["origin"] or "").strip():
+            raise bad("material" if not (row["material"] or "").strip() else "origin", "empty")
+        bound = (row.get("bound") or "=").strip()
+        if bound not in BOUNDS:
+            raise bad("bound", f"must be one of {', '.join(BOUNDS)}")
+        out.append(Observation(file=name, line=i, period=row["period"].strip(),
+                               material=row["material"].strip(), origin=row["origin"].strip(),
+                               measure=row["measure"], value=value, source=row["source"] or "",
+                               confidence=row["confidence"], note=row["note"] or "", bound=bound))
+    return out
+
+
+def default_files() -> List[Path]:
+    return sorted(OBSERVED_DIR.glob("*.csv")) if OBSERVED_DIR.is_dir() else []
+
+
+def simulated(imports: pd.DataFrame, obs: Observation) -> Optional[np.ndarray]:
+    """The observation's measure in each replication, or None if the run cannot say (its
+    material is not in the run, or a month of the period lies outside the run)."""
+    months = period_months(obs.period)
+    m = imports[imports["material"] == obs.material]
+    if m.empty or not set(months) <= set(m["month"]):
+        return None
+    m = m[m["month"].isin(months)]
+    col = "value_usd" if obs.measure == "value_usd" else "quantity_t"
+    by_rep = m.groupby(["replication", "origin"])[col].sum().unstack(fill_value=0.0)
+    origin = by_rep[obs.origin] if obs.origin in by_rep else pd.Series(0.0, index=by_rep.index)
+    if obs.measure == "share_pct":
+        total = by_rep.sum(axis=1)
+        return np.where(total > 0, 100.0 * origin / total.where(total > 0, 1.0), np.nan)
+    return origin.to_numpy(dtype=float)
+
+
+def backtest(imports: pd.DataFrame, observations: Sequence[Observation]) -> pd.DataFrame:
+    rows = []
+    for o in observations:
+        sims = simulated(imports, o)
+        base = {"file": o.file, "line": o.line, "period": o.period, "material": o.material,
+                "origin": o.origin, "measure": o.measure, "bound": o.bound, "observed": o.value,
+                "confidence": o.confidence, "source": o.source, "note": o.note}
+        if sims is None or np.all(np.isnan(sims)):
+            rows.append({**base, "simulated_mean": np.nan, "band_low": np.nan, "band_high": np.nan,
+                         "error": np.nan, "rel_error": np.nan, "inside": ""})
+            continue
+        mean = float(np.nanmean(sims))
+        low, high = (float(x) for x in np.nanquantile(sims, BAND))
+        if o.bound == ">=":
+            inside = high >= o.value
+        elif o.bound == "<=":
+            inside = low <= o.value
+        else:
+            inside = low <= o.value <= high
+        rows.append({**base, "simulated_mean": mean, "band_low": low, "band_high": high,
+                     "error": mean - o.value,
+                     "rel_error": (mean - o.value) / o.value if o.value else np.nan,
+                     "inside": "yes" if inside else "no"})
+    cols = ["file", "line", "period", "material", "origin", "measure", "bound", "observed",
+            "simulated_mean", "band_low", "band_high", "error", "rel_error", "inside",
+            "confidence", "source", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
+    """Backtest `run_dir` against `files` (default: the shipped data/observed/*.csv); write
+    backtest.csv and the figure; return the table."""
+    from .figures.backtest import plot_backtest
+    from .figures.style import _save
+
+    run_dir = Path(run_dir)
+    observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
+    imports = pd.read_csv(run_dir / "tables" / "imports_monthly.csv", dtype={"month": str})
+    table = backtest(imports, observations)
+    table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
+    if not table.empty:
+        (run_dir / "figures").mkdir(exist_ok=True)
+        _save(plot_backtest(table), run_dir / "figures", "backtest")
+    return table
+
+
+def main(argv: Sequence[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    run_dir = Path(argv[0])
+    if not (run_dir / "tables" / "imports_monthly.csv").is_file():
+        print(f"error: {run_dir} is not a run directory (no tables/imports_monthly.csv)",
+              file=sys.stderr)
+        return 2
+    try:
+        table = run_backtest(run_dir, [Path(a) for a in argv[1:]])
+    except ObservedDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    done = table[table["inside"] != ""]
+    print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
+          f"inside the 90 % band -> {run_dir / 'backtest.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

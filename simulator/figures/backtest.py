@@ -1,0 +1,90 @@
+"""`backtest`: simulated 90 % bands against observed customs data, one panel per material and
+measure. Each observation is a box spanning its period (x) and the simulated band (y), the
+simulated mean a line across it, the observed value a marker (a triangle for a bound). The
+validation window (2019-07 to 2020-12, never calibrated to) is shaded."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter
+
+from . import style as S
+
+VALIDATION_WINDOW = ("2019-07-01", "2020-12-31")  # OBSERVED.md: the forecast window
+BAND_COLOUR = "#0072B2"
+INSIDE_COLOUR = "#000000"
+OUTSIDE_COLOUR = "#D55E00"
+MEASURE_LABELS = {"tonnes": "tonnes in the period", "value_usd": "US$ million in the period",
+                  "share_pct": "% of imports"}
+MEASURE_SCALE = {"tonnes": 1.0, "value_usd": 1e-6, "share_pct": 1.0}
+ORIGIN_NAMES = S.ORIGIN_NAMES
+
+
+def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
+    from ..backtest import period_months
+    months = period_months(period)
+    return (pd.Period(months[0], freq="M").start_time,
+            pd.Period(months[-1], freq="M").end_time.normalize() + pd.Timedelta(days=1))
+
+
+def plot_backtest(table: pd.DataFrame):
+    t = table[table["inside"] != ""].copy()
+    panels: List[tuple] = list(dict.fromkeys(zip(t["material"], t["measure"])))
+    spans = [_span(p) for p in t["period"]]
+    t["x0"] = [a for a, _ in spans]
+    t["x1"] = [b for _, b in spans]
+    start = min(t["x0"].min(), pd.Timestamp(VALIDATION_WINDOW[0])) - pd.Timedelta(days=60)
+    end = max(t["x1"].max(), pd.Timestamp(VALIDATION_WINDOW[1])) + pd.Timedelta(days=60)
+    n = max(len(panels), 1)
+    cols = min(3, n)
+    rows = -(-n // cols)
+    inside = int((t["inside"] == "yes").sum())
+    footer = [
+        f"Observed: {', '.join(sorted(set(t['file'])))} (sources in each row of backtest.csv). "
+        f"Simulated: imports of the run (tables/imports_monthly.csv) over each observation's "
+        f"period; box = 5th–95th percentile across replications, line = mean. "
+        f"{inside} of {len(t)} observations inside the band. Shaded: the validation window "
+        f"{VALIDATION_WINDOW[0][:7]} to {VALIDATION_WINDOW[1][:7]}, a forecast never tuned to.",
+    ]
+    fig, body = S._new_figure((4.6 * cols + 0.4, 3.1 * rows + 0.9), footer)
+    axes = body.subplots(rows, cols, squeeze=False)
+    for k, (material, measure) in enumerate(panels):
+        ax = axes[k // cols][k % cols]
+        d = t[(t["material"] == material) & (t["measure"] == measure)]
+        scale = MEASURE_SCALE[measure]
+        ax.axvspan(pd.Timestamp(VALIDATION_WINDOW[0]), pd.Timestamp(VALIDATION_WINDOW[1]),
+                   color="#eeeeee", lw=0, zorder=0)
+        for r in d.itertuples():
+            w = r.x1 - r.x0
+            ax.add_patch(Rectangle((r.x0, r.band_low * scale), w,
+                                   (r.band_high - r.band_low) * scale, facecolor=BAND_COLOUR,
+                                   alpha=0.25, edgecolor=BAND_COLOUR, lw=0.8, zorder=2))
+            ax.plot([r.x0, r.x1], [r.simulated_mean * scale] * 2, color=BAND_COLOUR, lw=1.6,
+                    zorder=3)
+            marker = {"=": "D", ">=": "^", "<=": "v"}[r.bound]
+            colour = INSIDE_COLOUR if r.inside == "yes" else OUTSIDE_COLOUR
+            ax.plot([r.x0 + w / 2], [r.observed * scale], marker=marker, color=colour,
+                    markersize=6, ls="none", zorder=4)
+        origins = ", ".join(ORIGIN_NAMES.get(o, o) for o in dict.fromkeys(d["origin"]))
+        ax.set_title(f"{S.SHORT_MATERIAL.get(material, material)}: from {origins}",
+                     loc="left", fontsize=10)
+        ax.set_ylabel(MEASURE_LABELS[measure])
+        S._date_axis(ax, start, end)
+        top = max((d[["band_high", "observed"]].max().max()) * scale * 1.15, 1e-9)
+        ax.set_ylim(0, 100 if measure == "share_pct" and top > 60 else top)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:,.1f}"))
+    for k in range(n, rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    handles = [Patch(facecolor=BAND_COLOUR, alpha=0.25, edgecolor=BAND_COLOUR,
+                     label="simulated 90 % band (line: mean)"),
+               Line2D([], [], marker="D", color=INSIDE_COLOUR, ls="none", label="observed, inside"),
+               Line2D([], [], marker="D", color=OUTSIDE_COLOUR, ls="none", label="observed, outside"),
+               Line2D([], [], marker="^", color="#555555", ls="none", label="observed lower bound"),
+               Patch(facecolor="#eeeeee", label="validation window (forecast)")]
+    body.legend(handles=handles, loc="outside upper center", ncols=5, frameon=False, fontsize=9)
+    body.suptitle("Backtest: simulated imports into Korea against observed customs data",
+                  fontsize=12, x=0.01, ha="left")
+    return fig
