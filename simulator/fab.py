@@ -15,10 +15,10 @@ Per material grade the fab
   source means a source that cannot deliver does not soak up the others' orders, and a Japanese
   source held back by a pending licence gets the whole gap it accumulated once it may take
   orders again. The expected lead time of a source is a
-  smoothed average of observed order-to-arrival times, but never less than the age of the oldest
-  order still open with it (a buyer sees a stuck licence before anything arrives), nor, for a
-  Japanese source that needs a new case-reviewed licence, than its nominal lead plus document
-  preparation and the full statutory review window (what a buyer knows to plan for on day one);
+  smoothed average of observed physical lead times (licence, or order, to arrival) plus, for a
+  Japanese source that needs a new case-reviewed licence, document preparation and the full
+  statutory review window (what a buyer knows to plan for on day one), and never less than the age
+  of the oldest order still open with it (a buyer sees a stuck licence before anything arrives);
 - stockpiles as perceived risk rises (risk.py): its target cover is the material's normal cover
   plus `risk_cover_days` x perceived risk x the share of its supply that comes from Japan; a jump
   in perceived risk (a leak, an announcement) makes it review that material at once, so orders
@@ -84,7 +84,9 @@ class SourceLink:
     def expected_lead_days(self, day: float, licence_wait_days: float = 0.0) -> float:
         oldest = next(iter(self.open.values()), None)
         age = day - oldest.ordered_day if oldest is not None else 0.0
-        return max(self.lead_ewma_days, age, self.supplier.nominal_lead_days(self.grade) + licence_wait_days)
+        # the learnt lead is physical (making and shipping); the licence wait is what the regime
+        # in force implies, so a lift ends it at once instead of being unlearnt lot by lot
+        return max(self.lead_ewma_days + licence_wait_days, age)
 
     def awaiting_licence(self) -> bool:
         return any(o.state == AWAITING_LICENCE for o in self.open.values())
@@ -303,7 +305,8 @@ class Fab:
         stock.on_order_t -= order.quantity_t
         del link.open[order.id]
         a = self.policy.lead_time_smoothing
-        link.lead_ewma_days = a * (order.arrived_day - order.ordered_day) + (1 - a) * link.lead_ewma_days
+        physical = order.arrived_day - order.released_day  # from licence (or order) to arrival
+        link.lead_ewma_days = a * physical + (1 - a) * link.lead_ewma_days
 
     def order_failed(self, order: Order) -> None:
         stock = self.stocks[(order.material, order.grade)]

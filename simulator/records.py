@@ -39,6 +39,7 @@ class Order:
     exported_day: float = NaN
     arrived_day: float = NaN
     ended_day: float = NaN  # day it lapsed or was denied
+    released_day: float = NaN  # its licence was obtained (or, outside licensing, it was ordered)
     urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
 
 

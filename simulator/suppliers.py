@@ -2,11 +2,12 @@
 
 A supplier makes one material, in one or more grades, on one production line per grade. Its
 capacity for Korea is its pre-shock flow times (1 + headroom) plus any dated capacity ramp (new
-plants, linear between the ramp's dates). Capacity is allocated to buyers pro rata to their normal
-purchases (their share of national demand), as makers allocate a scarce line; each buyer's orders
-are made first-come first-served on its allocation: q tonnes take q / (capacity x buyer share)
-days, then the order waits the production lead time. A line is its `free_at` time per buyer, not
-a SimPy resource.
+plants, linear between the ramp's dates). Each grade has one line, shared among buyers pro rata
+to their normal purchases (their share of national demand), as makers allocate a scarce line, but
+without idling: a buyer with nothing queued leaves its part to the others (self-clocked fair
+queueing, Golestani 1994). A lot of q tonnes takes q / capacity days on the line, then the order
+waits the production lead time. So under the curbs a maker whose other buyers wait on licences
+can serve the one buyer it may ship to at full speed.
 
 Japanese suppliers export under the licensing authority: an order is produced only once a licence
 covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
@@ -26,6 +27,7 @@ A supplier whose `programme` is set is dormant until a timeline event starts tha
 """
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Dict, Generator, Optional
 
@@ -56,6 +58,44 @@ class CapacityRamp:
         return float(np.interp(day, self.days, self.values))
 
 
+class FairLine:
+    """One grade's production line shared by buyers by weight, work-conserving: lots are served
+    in order of their finish tags, tag = max(line's virtual time, buyer's last tag) + q / weight,
+    the virtual time being the tag of the lot in service (self-clocked fair queueing)."""
+
+    def __init__(self, env: simpy.Environment, supplier: "Supplier", grade: str):
+        self.env = env
+        self.supplier = supplier
+        self.grade = grade
+        self._queue: list = []  # heap of (tag, sequence, quantity, done event)
+        self._last_tag: Dict[str, float] = {}
+        self._virtual = 0.0
+        self._serving = False
+        self._sequence = 0
+
+    def make(self, buyer: str, weight: float, quantity_t: float) -> simpy.Event:
+        tag = max(self._virtual, self._last_tag.get(buyer, 0.0)) + quantity_t / weight
+        self._last_tag[buyer] = tag
+        done = self.env.event()
+        self._sequence += 1
+        heapq.heappush(self._queue, (tag, self._sequence, quantity_t, done))
+        if not self._serving:
+            self._serving = True
+            self.env.process(self._serve())
+        return done
+
+    def _serve(self) -> Generator:
+        env, s = self.env, self.supplier
+        while self._queue:
+            tag, _, quantity_t, done = heapq.heappop(self._queue)
+            self._virtual = tag
+            while s.capacity_t_per_day(self.grade, env.now) <= 0:
+                yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
+            yield env.timeout(quantity_t / s.capacity_t_per_day(self.grade, env.now))
+            done.succeed()
+        self._serving = False
+
+
 class Supplier:
     def __init__(self, env: simpy.Environment, s_id: str, conf: SupplierConf, material: MaterialConf,
                  lanes: Dict[str, Lane], authority: LicensingAuthority, rng: np.random.Generator,
@@ -82,7 +122,7 @@ class Supplier:
                                     for g, mix in self.grades.items()}
         self.stock_t: Dict[tuple, float] = {}
         self._allocation: Dict[tuple, float] = {}  # (grade, fab) -> share of the line
-        self._free_at: Dict[tuple, float] = {}  # (grade, fab) -> when its allocation is free
+        self._lines = {g: FairLine(env, self, g) for g in self.grades}
 
     def register_buyer(self, fab: str, grade: str, fab_share: float) -> None:
         """Allocate `fab` its part of the line and of the finished goods (its share of national
@@ -139,6 +179,7 @@ class Supplier:
             if lic is None:
                 return self._end(order, fab, DENIED, "licence denied")
             order.licence_id = lic.id
+        order.released_day = env.now
         order.state = IN_PRODUCTION
         held = (order.grade, order.fab)
         if order.urgent and self.stock_t.get(held, 0.0) >= order.quantity_t - STOCK_TOLERANCE_T:
@@ -169,15 +210,8 @@ class Supplier:
         fab.receive(order)
 
     def _make(self, held: tuple, quantity_t: float) -> Generator:
-        """Make `quantity_t` of grade held[0] on buyer held[1]'s allocation of the line (FIFO)."""
-        env = self.env
-        grade = held[0]
-        while self.capacity_t_per_day(grade, env.now) <= 0:
-            yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
-        rate = self.capacity_t_per_day(grade, env.now) * self._allocation[held]
-        done = max(env.now, self._free_at.get(held, -math.inf)) + quantity_t / rate
-        self._free_at[held] = done
-        yield env.timeout(done - env.now)
+        """Make `quantity_t` of grade held[0] for buyer held[1] on the grade's shared line."""
+        yield self._lines[held[0]].make(held[1], self._allocation[held], quantity_t)
 
     def _restock(self, held: tuple, quantity_t: float) -> Generator:
         # made back on the line as a standard product; the production lead time is what a new
@@ -187,6 +221,7 @@ class Supplier:
 
     def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> Generator:
         """Process for an order already on its way when the run starts (the warm-start pipeline)."""
+        order.released_day = order.ordered_day
         yield self.env.timeout(arrive_in_days)
         order.state = DELIVERED
         order.arrived_day = self.env.now

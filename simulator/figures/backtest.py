@@ -32,14 +32,14 @@ def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
 
 def plot_backtest(table: pd.DataFrame):
     t = table[table["inside"] != ""].copy()
-    panels: List[tuple] = list(dict.fromkeys(zip(t["material"], t["measure"])))
+    panels: List[tuple] = list(dict.fromkeys(zip(t["material"], t["origin"], t["measure"])))
     spans = [_span(p) for p in t["period"]]
     t["x0"] = [a for a, _ in spans]
     t["x1"] = [b for _, b in spans]
     start = min(t["x0"].min(), pd.Timestamp(VALIDATION_WINDOW[0])) - pd.Timedelta(days=60)
     end = max(t["x1"].max(), pd.Timestamp(VALIDATION_WINDOW[1])) + pd.Timedelta(days=60)
     n = max(len(panels), 1)
-    cols = min(3, n)
+    cols = min(4, n)
     rows = -(-n // cols)
     inside = int((t["inside"] == "yes").sum())
     footer = [
@@ -49,11 +49,11 @@ def plot_backtest(table: pd.DataFrame):
         f"{inside} of {len(t)} observations inside the band. Shaded: the validation window "
         f"{VALIDATION_WINDOW[0][:7]} to {VALIDATION_WINDOW[1][:7]}, a forecast never tuned to.",
     ]
-    fig, body = S._new_figure((4.6 * cols + 0.4, 3.1 * rows + 0.9), footer)
+    fig, body = S._new_figure((3.9 * cols + 0.4, 2.9 * rows + 1.2), footer)
     axes = body.subplots(rows, cols, squeeze=False)
-    for k, (material, measure) in enumerate(panels):
+    for k, (material, origin, measure) in enumerate(panels):
         ax = axes[k // cols][k % cols]
-        d = t[(t["material"] == material) & (t["measure"] == measure)]
+        d = t[(t["material"] == material) & (t["origin"] == origin) & (t["measure"] == measure)]
         scale = MEASURE_SCALE[measure]
         ax.axvspan(pd.Timestamp(VALIDATION_WINDOW[0]), pd.Timestamp(VALIDATION_WINDOW[1]),
                    color="#eeeeee", lw=0, zorder=0)
@@ -68,9 +68,8 @@ def plot_backtest(table: pd.DataFrame):
             colour = INSIDE_COLOUR if r.inside == "yes" else OUTSIDE_COLOUR
             ax.plot([r.x0 + w / 2], [r.observed * scale], marker=marker, color=colour,
                     markersize=6, ls="none", zorder=4)
-        origins = ", ".join(ORIGIN_NAMES.get(o, o) for o in dict.fromkeys(d["origin"]))
-        ax.set_title(f"{S.SHORT_MATERIAL.get(material, material)}: from {origins}",
-                     loc="left", fontsize=10)
+        ax.set_title(f"{S.SHORT_MATERIAL.get(material, material)} from "
+                     f"{ORIGIN_NAMES.get(origin, origin)}", loc="left", fontsize=10)
         ax.set_ylabel(MEASURE_LABELS[measure])
         S._date_axis(ax, start, end)
         top = max((d[["band_high", "observed"]].max().max()) * scale * 1.15, 1e-9)
@@ -84,7 +83,7 @@ def plot_backtest(table: pd.DataFrame):
                Line2D([], [], marker="D", color=OUTSIDE_COLOUR, ls="none", label="observed, outside"),
                Line2D([], [], marker="^", color="#555555", ls="none", label="observed lower bound"),
                Patch(facecolor="#eeeeee", label="validation window (forecast)")]
-    body.legend(handles=handles, loc="outside upper center", ncols=5, frameon=False, fontsize=9)
     body.suptitle("Backtest: simulated imports into Korea against observed customs data",
-                  fontsize=12, x=0.01, ha="left")
+                  fontsize=12, fontweight="bold")
+    body.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False, fontsize=9)
     return fig

@@ -6,6 +6,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+NEWS_KIND = "news"
 MARK_COLUMNS = ["number", "event_id", "date", "kind", "label", "materials", "regime",
                 "effective_date"]
 
@@ -30,6 +31,10 @@ def event_marks(policy_events: pd.DataFrame) -> pd.DataFrame:
     if policy_events is None or policy_events.empty:
         return pd.DataFrame(columns=cols)
     ev = policy_events.copy()
+    if "kind" in ev:  # a news series is a signal to the buyers, not a policy event to mark
+        ev = ev[ev["kind"] != NEWS_KIND]
+        if ev.empty:
+            return pd.DataFrame(columns=cols)
     for c in cols[1:]:
         if c not in ev:
             ev[c] = ""
