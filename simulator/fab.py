@@ -290,13 +290,25 @@ class Fab:
                urgent: bool = False) -> None:
         """Place `qty` as call-off lots of at most `max_lot_days` of this grade's use: lots ship as
         they are made, and under per-contract licensing lots placed together share one contract
-        licence, so only what is still unmade when it expires lapses."""
+        licence, so only what is still unmade when it expires lapses. An urgent order (pulled
+        forward on a jump in perceived risk) first calls off, as one lot, what the maker holds
+        for this fab, which leaves at once."""
+        if urgent:  # call off what the maker holds at once; the rest is made to order
+            held = min(qty, link.supplier.stock_for(link.grade, self.id))
+            if held >= self.policy.min_order_t:
+                self._lot(link, held, day, urgent=True)
+                qty -= held
+            if qty < self.policy.min_order_t:
+                return
         lots = max(1, math.ceil(qty / (stock.daily_use_t * self.policy.max_lot_days) - 1e-9))
         for _ in range(lots):
-            order = self._new_order(link, qty / lots, float(day))
-            order.urgent = urgent
-            link.supplier.accept(order)
-            self.env.process(link.supplier.fulfil(order, self))
+            self._lot(link, qty / lots, day)
+
+    def _lot(self, link: SourceLink, qty: float, day: int, urgent: bool = False) -> None:
+        order = self._new_order(link, qty, float(day))
+        order.urgent = urgent
+        link.supplier.accept(order)
+        self.env.process(link.supplier.fulfil(order, self))
 
     def receive(self, order: Order) -> None:
         stock = self.stocks[(order.material, order.grade)]

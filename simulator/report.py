@@ -21,6 +21,8 @@ import pandas as pd
 
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
+    ("perceived_risk", "Buyers' perceived risk of Japanese supply per material: it drives "
+                       "stockpiling and the effective cost of Japanese supply."),
     ("inventory_cover", "Fab inventory cover (days of planned use) per fab and material grade: "
                         "median across replications with 50 % and 90 % bands."),
     ("production", "Planned vs actual output per fab (the resilience curve) and lost production "

@@ -124,6 +124,10 @@ class Supplier:
         self._allocation: Dict[tuple, float] = {}  # (grade, fab) -> share of the line
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
 
+    def stock_for(self, grade: str, fab: str) -> float:
+        """Finished goods set aside for `fab` that could leave at once."""
+        return self.stock_t.get((grade, fab), 0.0)
+
     def register_buyer(self, fab: str, grade: str, fab_share: float) -> None:
         """Allocate `fab` its part of the line and of the finished goods (its share of national
         demand)."""

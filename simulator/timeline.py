@@ -1,7 +1,9 @@
 """The scenario's dated policy events, applied at the start of their day.
 
 - `announce_regime`: a regime change is announced for a later date; an announced tightening raises
-  perceived risk (risk.py), which is what makes fabs stockpile and pull orders forward.
+  perceived risk (risk.py), which is what makes fabs stockpile and pull orders forward; an
+  announced loosening (the 2023 summit) lowers it at once, and its entry into force then does not
+  lower it again.
 - `set_regime`: a material's licensing regime changes (the authority revokes or keeps licences);
   a tightening raises perceived risk, a loosening lowers it (never below its floor).
 - `signal`: a dated signal (a press leak, a rumour that may never become law): perceived risk of
@@ -42,6 +44,7 @@ class Timeline:
         self.due = sorted(((cal.day(e.date), i, e_id, e) for i, (e_id, e) in enumerate(events.items())),
                           key=lambda t: (t[0], t[1]))
         self._next = 0
+        self._announced = set()  # (material, regime) loosenings announced and priced in
 
     def apply_due(self, day: int) -> None:
         while self._next < len(self.due) and self.due[self._next][0] <= day:
@@ -53,9 +56,13 @@ class Timeline:
         materials = list(e.materials) or list(self.materials)
         label = e.label or e_id
         if e.kind == "announce_regime":
-            tighter = [m for m in materials
-                       if STRICTNESS[e.regime] > STRICTNESS[self.authority.regime_of(m)]]
-            self.risk.regime_tightened(tighter, day)
+            # an announcement moves perception at once, both ways; the change itself then moves
+            # it no further (it was priced in when announced)
+            now = {m: STRICTNESS[self.authority.regime_of(m)] for m in materials}
+            self.risk.regime_tightened([m for m in materials if STRICTNESS[e.regime] > now[m]], day)
+            looser = [m for m in materials if STRICTNESS[e.regime] < now[m]]
+            self.risk.regime_loosened(looser, day)
+            self._announced.update({(m, e.regime) for m in looser})
             self.rec.event(day, self.actor, "regime_announced", material=",".join(materials),
                            detail=f"{label}: {e.regime} from {e.effective_date}")
         elif e.kind == "set_regime":
@@ -63,8 +70,9 @@ class Timeline:
                 old = self.authority.regime_of(m)
                 if STRICTNESS[e.regime] > STRICTNESS[old]:
                     self.risk.regime_tightened([m], day)
-                elif STRICTNESS[e.regime] < STRICTNESS[old]:
+                elif STRICTNESS[e.regime] < STRICTNESS[old] and (m, e.regime) not in self._announced:
                     self.risk.regime_loosened([m], day)
+                self._announced.discard((m, e.regime))
                 self.authority.set_regime(m, e.regime, detail=label)
         elif e.kind == "signal":
             self.risk.signal(materials, e.risk, day)

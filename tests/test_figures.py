@@ -16,8 +16,8 @@ from matplotlib.container import BarContainer
 
 from simulator import figures as F
 
-FIGURES = ["policy_timeline", "inventory_cover", "licence_pipeline", "monthly_imports",
-           "production", "tts_ttr"]
+FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
+           "monthly_imports", "production", "tts_ttr"]
 COMPARISON = ["compare_cover", "compare_production", "compare_imports_japan", "compare_tts_ttr"]
 START, END, SHOCK = "2019-01-01", "2019-03-31", "2019-01-15"
 REPS = [0, 1, 2]
@@ -55,7 +55,8 @@ def make_daily() -> pd.DataFrame:
                                  fab=fab, material=mat, grade=grade, demand_t=demand_value(s),
                                  consumption_t=demand_value(s), shortfall_t=0.0,
                                  inventory_t=demand_value(s) * cover, cover_days=cover,
-                                 rationing=0, production_pct=out, fab_production_pct=out))
+                                 rationing=0, production_pct=out, fab_production_pct=out,
+                                 perceived_risk=0.3 if day >= N_DAYS // 2 else 0.0))
     return pd.DataFrame(rows)
 
 
@@ -653,3 +654,13 @@ def test_make_figures_in_worker_processes(tmp_path, monkeypatch):
     assert paths == [run / "figures" / f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")]
     for p in paths:
         assert p.stat().st_size > 1000, p
+
+
+def test_perceived_risk_series_is_the_daily_level():
+    from simulator.figures.perceived_risk import risk_series
+    daily = make_daily()
+    s = risk_series(daily)
+    assert set(s["material"]) == set(daily["material"])
+    first = s[s["material"] == s["material"].iloc[0]].set_index("date")["perceived_risk"]
+    assert first.iloc[0] == 0.0 and first.iloc[-1] == 0.3
+    assert len(first) == N_DAYS

@@ -4,6 +4,7 @@
 and PDF into `run_dir/figures/`:
 
 - `policy_timeline`: the licensing regime of each material over time, events numbered and dated.
+- `perceived_risk`: the buyers' perceived risk of Japanese supply per material over time.
 - `inventory_cover`: fan chart of inventory cover, rows = fabs, columns = material grades:
   median across replications of the weekly mean cover, 50 % and 90 % bands.
 - `licence_pipeline`: (a) review times by regime and material grade against the observed 2019
@@ -38,6 +39,7 @@ from .licence_pipeline import plot_licence_pipeline
 from .load import read_run
 from .monthly_imports import plot_monthly_imports
 from .parallel import draw_all
+from .perceived_risk import plot_perceived_risk
 from .policy_timeline import plot_policy_timeline
 from .production import plot_production
 from .style import DPI
@@ -51,8 +53,8 @@ __all__ = [
     "regime_timeline", "compare_tables", "style",
 ]
 
-FIGURES = ["policy_timeline", "inventory_cover", "licence_pipeline", "monthly_imports",
-           "production", "tts_ttr"]
+FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
+           "monthly_imports", "production", "tts_ttr"]
 
 
 def make_figures(run_dir: Path, workers: Optional[int] = None) -> List[Path]:
@@ -73,6 +75,7 @@ def make_figures(run_dir: Path, workers: Optional[int] = None) -> List[Path]:
         "monthly_imports": lambda: plot_monthly_imports(run.imports, marks, info, out_dir),
         "tts_ttr": lambda: plot_tts_ttr(run.kpis, info, out_dir),
         "policy_timeline": lambda: plot_policy_timeline(run.policy, marks, info, out_dir),
+        "perceived_risk": lambda: plot_perceived_risk(run.daily, marks, info, out_dir),
     }
     drawn = draw_all(jobs, workers)
     return [p for name in FIGURES for p in drawn[name]]

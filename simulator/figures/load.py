@@ -11,7 +11,7 @@ import pandas as pd
 from .data_policy import event_marks
 
 DAILY_COLUMNS = ["replication", "date", "fab", "material", "grade", "cover_days",
-                 "fab_production_pct"]
+                 "fab_production_pct", "perceived_risk"]
 KPI_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n"]
 
 
