@@ -7,6 +7,8 @@ What is fitted, and why only this: the few parameters of behaviour that no input
 - `risk.half_life_days`: how long buyers remember a dispute (perceived risk decays to its floor);
 - `sourcing.contract_term_days`: how long a switched source keeps its share (sticky switching);
 - `fab.risk_cover_days`: how much buyers stockpile per unit of perceived risk;
+- `finished_stock_days` of the Japanese makers (one value for all): how big the anticipatory rush
+  can be (what exporters hold and ship before an effective date);
 - `suppliers.rmqc_belgium.capacity_headroom`: how far the Belgian (JSR-imec) route outside Japanese
   licensing could stretch, which OBSERVED.md gives to pin that mechanism (Q3 2019 imports x5.5).
 
@@ -51,17 +53,32 @@ LOST_OUTPUT_WEIGHT = 20.0  # per (% of output)^2: 0.2 % lost weighs like a 40 % 
 
 @dataclass(frozen=True)
 class Parameter:
-    key: str
+    key: str  # a config key; "suppliers.JP.<field>" sets the field of every Japanese supplier
     low: float
     high: float
 
 
+JAPANESE = "suppliers.JP."
 PARAMETERS = (
     Parameter("risk.half_life_days", 30.0, 1500.0),
     Parameter("sourcing.contract_term_days", 0.0, 1095.0),
     Parameter("fab.risk_cover_days", 0.0, 600.0),
+    Parameter(JAPANESE + "finished_stock_days", 0.0, 120.0),
     Parameter("suppliers.rmqc_belgium.capacity_headroom", 0.0, 10.0),
 )
+
+
+def overrides_for(values: Dict[str, float], params) -> List[str]:
+    """Config overrides for parameter `values` (a Japanese-supplier key fans out to each)."""
+    out = []
+    for key, v in values.items():
+        if key.startswith(JAPANESE):
+            field = key[len(JAPANESE):]
+            out += [f"suppliers.{s}.{field}={v!r}" for s, c in params.suppliers.items()
+                    if c.origin == "JP"]
+        else:
+            out.append(f"{key}={v!r}")
+    return out
 
 
 def used_rows(observations: Sequence[Observation]) -> List[Observation]:
@@ -73,8 +90,7 @@ def used_rows(observations: Sequence[Observation]) -> List[Observation]:
 def evaluate(values: Dict[str, float], observations: Sequence[Observation], replications: int,
              seed: int, workers: int = 0) -> Tuple[float, list, float]:
     """Loss, per-row fit and fleet lost output % for parameter `values`."""
-    overrides = [f"{k}={v!r}" for k, v in values.items()]
-    p = compose_params(SCENARIO, overrides)
+    p = compose_params(SCENARIO, overrides_for(values, compose_params(SCENARIO)))
     res = simulate(p, replications=replications, seed=seed, workers=workers)
     daily = res.tables["daily"]
     shock = Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)
@@ -144,6 +160,10 @@ def _simplex(z0: np.ndarray) -> np.ndarray:
 
 
 def _get(obj, dotted: str):
+    if dotted.startswith(JAPANESE):  # tied: every Japanese supplier holds the same value
+        field = dotted[len(JAPANESE):]
+        values = {getattr(c, field) for c in obj.suppliers.values() if c.origin == "JP"}
+        return sum(values) / len(values)
     for part in dotted.split("."):
         obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
     return obj

@@ -20,9 +20,10 @@ Who applies when. Consignees did not have every contract filed on day one: the f
 were single contracts, and only 5 were granted in the first ~88 days (FACTS.md). Until a consignee
 (fab) holds its first case-reviewed approval for a material grade, at most `first_files_in_flight`
 applications for it are in flight (a test case: the end-use documents of a new regime are proven
-once; its other orders wait unfiled). After that approval the consignee's end use is a reviewed
-precedent: every later file for it, with any exporter, has its review clock and its chance of
-document re-requests scaled by `precedent_clock_factor` and `precedent_rerequest_factor`.
+once; its other orders wait unfiled). After that, its files with every exporter go in, and a pair
+(exporter, consignee) that already holds a case-reviewed approval is a precedent: its later files
+have their review clock and their chance of document re-requests scaled by
+`precedent_clock_factor` and `precedent_rerequest_factor` (the file repeats a reviewed trade).
 
 When a regime becomes stricter (bulk < special bulk < individual), licences of the old regime stop
 covering exports; when it loosens (special bulk, the 2023 lift), granted licences stay valid until
@@ -76,6 +77,7 @@ class LicensingAuthority:
         self._regime_changed = {m: env.event() for m in materials}
         # who applies when: precedents and consignees' first files under case review
         self._approved_consignees: set = set()  # (fab, material, grade); grade "" = every grade
+        self._approved_pairs: set = set()  # (supplier, fab, material) approved under case review
         self._first_files: Dict[Tuple, int] = {}  # (fab, material, grade) -> first files in flight
         self._first_file_decided: Dict[Tuple, simpy.Event] = {}
 
@@ -235,8 +237,8 @@ class LicensingAuthority:
                       quantity_t=order.quantity_t if contract else math.nan, renewal=renewal)
         lic.done = self.env.event()
         if conf.uses_reviewers:
-            lic.precedent = self._consignee_approved(order)
-            if not lic.precedent:
+            lic.precedent = (lic.supplier, order.fab, lic.material) in self._approved_pairs
+            if not self._consignee_approved(order):
                 lic.first_file = True
                 consignee = (order.fab, order.material, order.grade)
                 self._first_files[consignee] = self._first_files.get(consignee, 0) + 1
@@ -322,6 +324,7 @@ class LicensingAuthority:
         """Record a precedent; free the consignee's test-case slot and wake its waiting orders."""
         if lic.outcome == "approved":
             self._approved_consignees.add((lic.fab, lic.material, lic.grade))
+            self._approved_pairs.add((lic.supplier, lic.fab, lic.material))
         if lic.first_file:
             consignee = (lic.fab, lic.material, grade)
             self._first_files[consignee] -= 1

@@ -66,7 +66,7 @@ class Licence:
     revoked_day: float = NaN
     used_t: float = 0.0
     renewal: bool = False
-    precedent: bool = False  # the consignee already held an approval under case review
+    precedent: bool = False  # the pair already held an approval under case review
     first_file: bool = False  # one of the exporter's test cases, filed before its first approval
     done: Optional[object] = field(default=None, repr=False)  # simpy.Event fired on decision
     process: Optional[object] = field(default=None, repr=False)  # the review process
