@@ -16,8 +16,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from simulator import hydra_config
-from simulator.validation import ConfigError
+from simulator.config import hydra as hydra_config
+from simulator.config.validation import ConfigError
 
 EXIT_CONFIG_ERROR = 2
 EXIT_RUN_ERROR = 1
@@ -31,7 +31,7 @@ def _fail(message: str, code: int) -> None:
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
     from simulator.experiment import simulate
-    from simulator.outputs import write_run
+    from simulator.app.pipeline import write_run
 
     hc = HydraConfig.get()
     scenario = hc.runtime.choices["scenario"]

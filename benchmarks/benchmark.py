@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulator.experiment import run_replication, simulate  # noqa: E402
-from simulator.hydra_config import compose_params  # noqa: E402
-from simulator.outputs import write_run  # noqa: E402
+from simulator.config.hydra import compose_params  # noqa: E402
+from simulator.app.pipeline import write_run  # noqa: E402
 
 
 def timed(label, fn):

@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulator.calendar import Calendar  # noqa: E402
+from simulator.config.calendar import Calendar  # noqa: E402
 from simulator.experiment import simulate  # noqa: E402
-from simulator.hydra_config import compose_params  # noqa: E402
+from simulator.config.hydra import compose_params  # noqa: E402
 
 
 def main(replications: int = 10):

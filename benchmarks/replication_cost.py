@@ -24,7 +24,10 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from simulator.experiment import run_replication
-from simulator.hydra_config import compose_params
+try:  # the layered package; older checkouts kept it flat
+    from simulator.config.hydra import compose_params
+except ImportError:
+    from simulator.hydra_config import compose_params
 p = compose_params(sys.argv[2])
 run_replication(p, 99)  # warm-up: imports, first-call costs
 times = []

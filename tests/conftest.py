@@ -17,8 +17,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))  # tests/tiny_world.py
 
 from simulator import simulate  # noqa: E402
-from simulator.hydra_config import compose_params  # noqa: E402
-from simulator.params import Params  # noqa: E402
+from simulator.config.hydra import compose_params  # noqa: E402
+from simulator.config.params import Params  # noqa: E402
 
 import tiny_world as tw  # noqa: E402
 

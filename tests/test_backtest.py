@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.backtest import (ObservedDataError, backtest, default_files, load_observed,
+from simulator.analysis.backtest import (ObservedDataError, backtest, default_files, load_observed,
                                 period_months)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,13 +111,13 @@ def test_command_line_refuses_a_bad_file_without_traceback(tmp_path):
     (run / "tables").mkdir(parents=True)
     _imports().to_csv(run / "tables" / "imports_monthly.csv", index=False)
     bad = _write(tmp_path, HEADER + "2021Q1,hf,JP,tonnes,abc,s,H,\n", "bad.csv")
-    out = subprocess.run([sys.executable, "-m", "simulator.backtest", str(run), str(bad)],
+    out = subprocess.run([sys.executable, "-m", "simulator", "backtest", str(run), str(bad)],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "bad.csv line 2: value" in out.stderr
     assert "Traceback" not in out.stderr
     good = _write(tmp_path, HEADER + "2021Q1,hf,JP,tonnes,45,s,H,\n", "good.csv")
-    out = subprocess.run([sys.executable, "-m", "simulator.backtest", str(run), str(good)],
+    out = subprocess.run([sys.executable, "-m", "simulator", "backtest", str(run), str(good)],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     bt = pd.read_csv(run / "backtest.csv")

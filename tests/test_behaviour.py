@@ -12,9 +12,9 @@ import pytest
 
 import tiny_world as tw
 from simulator import simulate
-from simulator.params import EventConf, RiskConf
-from simulator.risk import PerceivedRisk, news_to_risk
-from simulator.world import World
+from simulator.config.params import EventConf, RiskConf
+from simulator.model.risk import PerceivedRisk, news_to_risk
+from simulator.model.world import World
 
 FLOOR = 0.036
 

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer
 
-from simulator import figures as F
+from simulator.present import figures as F
 
 FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
            "monthly_imports", "production", "tts_ttr"]
@@ -657,7 +657,7 @@ def test_make_figures_in_worker_processes(tmp_path, monkeypatch):
 
 
 def test_perceived_risk_series_is_the_daily_level():
-    from simulator.figures.perceived_risk import risk_series
+    from simulator.present.figures.perceived_risk import risk_series
     daily = make_daily()
     s = risk_series(daily)
     assert set(s["material"]) == set(daily["material"])

@@ -11,8 +11,8 @@ import pytest
 import tiny_world as tw
 from conftest import SHORT, run_scenario, run_tiny, tiny_variants
 from simulator import simulate
-from simulator.calendar import Calendar
-from simulator.records import ORDER_STATES
+from simulator.config.calendar import Calendar
+from simulator.model.records import ORDER_STATES
 
 TOL_T = 1e-6  # tonnes
 TOL_DAY = 1e-9

@@ -15,11 +15,11 @@ import pytest
 from scipy import stats
 
 import tiny_world as tw
-from simulator.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
+from simulator.analysis.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
                                summarise, trade_kpis)
-from simulator.params import FabConf, WindowConf
-from simulator.records import DAILY_COLUMNS
-from simulator.suppliers import DAYS_PER_MONTH
+from simulator.config.params import FabConf, WindowConf
+from simulator.model.records import DAILY_COLUMNS
+from simulator.config.calendar import DAYS_PER_MONTH
 
 SHOCK = tw.day_of(tw.SHOCK_DATE)  # 59
 HORIZON = tw.day_of(tw.END_DATE) + 1  # 365

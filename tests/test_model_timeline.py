@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import tiny_world as tw
-from simulator.suppliers import DAYS_PER_MONTH
+from simulator.config.calendar import DAYS_PER_MONTH
 
 X = tw.day_of(tw.SHOCK_DATE)  # day of the regime change: 59
 HORIZON = tw.day_of(tw.END_DATE) + 1  # 365

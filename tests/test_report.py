@@ -16,8 +16,8 @@ import pytest
 
 import tiny_world as tw
 from simulator import simulate
-from simulator.compare import build as build_comparison
-from simulator.outputs import derive_outputs, write_run
+from simulator.present.comparison import build as build_comparison
+from simulator.app.pipeline import derive_outputs, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,11 +57,11 @@ def test_report_module_rebuilds_from_the_command_line(run_dir, tmp_path):
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
     (copy / "report.md").unlink()
-    done = subprocess.run([sys.executable, "-m", "simulator.report", str(copy)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "simulator", "rebuild", str(copy)], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (copy / "report.md").read_bytes() == (run_dir / "report.md").read_bytes()
-    bad = subprocess.run([sys.executable, "-m", "simulator.report", str(tmp_path / "nothing")],
+    bad = subprocess.run([sys.executable, "-m", "simulator", "rebuild", str(tmp_path / "nothing")],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "error:" in bad.stderr
 

@@ -11,11 +11,11 @@ import pytest
 import tiny_world as tw
 from conftest import SHORT, compose, run_scenario
 from simulator import ConfigError, simulate
-from simulator.calendar import Calendar
-from simulator.risk import news_to_risk
-from simulator.hydra_config import compose_params, scenario_names
-from simulator.params import EventConf
-from simulator.validation import validate
+from simulator.config.calendar import Calendar
+from simulator.model.risk import news_to_risk
+from simulator.config.hydra import compose_params, scenario_names
+from simulator.config.params import EventConf
+from simulator.config.validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = ("run.end_date=2024-12-31",)

@@ -28,10 +28,10 @@ import copy
 import dataclasses
 from typing import Dict, Optional
 
-from simulator.params import (EventConf, FabConf, FabPolicyConf, GradeConf, LaneConf, LicensingConf,
+from simulator.config.params import (EventConf, FabConf, FabPolicyConf, GradeConf, LaneConf, LicensingConf,
                               MaterialConf, MetricsConf, Params, QualificationConf, RegimeConf,
                               RunConf, SourcingConf, SupplierConf, WindowConf)
-from simulator.suppliers import DAYS_PER_MONTH
+from simulator.config.calendar import DAYS_PER_MONTH
 
 JP_T_PER_MONTH = 300.0
 HEADROOM = 1.0

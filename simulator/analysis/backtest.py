@@ -1,6 +1,6 @@
 """Backtest: a run's simulated trade against observed customs data.
 
-    python -m simulator.backtest RUN_DIR [observed.csv ...]
+    python -m simulator backtest RUN_DIR [observed.csv ...]
 
 Observed data are CSV files with the columns
     period, material, origin, measure, value, source, confidence, note   (and optionally bound)
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -32,7 +31,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 OBSERVED_DIR = ROOT / "data" / "observed"
 COLUMNS = ["period", "material", "origin", "measure", "value", "source", "confidence", "note"]
 MEASURES = ("tonnes", "value_usd", "share_pct")
@@ -178,44 +177,3 @@ def backtest(imports: pd.DataFrame, observations: Sequence[Observation]) -> pd.D
             "simulated_mean", "band_low", "band_high", "error", "rel_error", "inside",
             "confidence", "source", "note"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
-    """Backtest `run_dir` against `files` (default: the shipped data/observed/*.csv); write
-    backtest.csv and the figure; return the table."""
-    from .figures.backtest import plot_backtest
-    from .figures.style import _save
-
-    run_dir = Path(run_dir)
-    observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
-    imports = pd.read_csv(run_dir / "tables" / "imports_monthly.csv", dtype={"month": str})
-    table = backtest(imports, observations)
-    table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
-    if not table.empty:
-        (run_dir / "figures").mkdir(exist_ok=True)
-        _save(plot_backtest(table), run_dir / "figures", "backtest")
-    return table
-
-
-def main(argv: Sequence[str]) -> int:
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if argv else 2
-    run_dir = Path(argv[0])
-    if not (run_dir / "tables" / "imports_monthly.csv").is_file():
-        print(f"error: {run_dir} is not a run directory (no tables/imports_monthly.csv)",
-              file=sys.stderr)
-        return 2
-    try:
-        table = run_backtest(run_dir, [Path(a) for a in argv[1:]])
-    except ObservedDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    done = table[table["inside"] != ""]
-    print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
-          f"inside the 90 % band -> {run_dir / 'backtest.csv'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

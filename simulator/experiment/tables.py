@@ -13,10 +13,10 @@ from typing import Dict
 import numpy as np
 import pandas as pd
 
-from .calendar import Calendar
-from .licensing import QUANTITY_TOLERANCE_T
-from .params import KOREA, Params
-from .records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
+from simulator.config.calendar import Calendar
+from simulator.model.licensing import QUANTITY_TOLERANCE_T
+from simulator.config.params import KOREA, Params
+from simulator.model.records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
 
 TABLES = ("events", "licences", "shipments", "daily", "imports_monthly")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .calendar import Calendar, parse_date
-from .params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
+from simulator.config.calendar import Calendar, parse_date
+from simulator.config.params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
 
 SHARE_TOLERANCE = 1e-6
 

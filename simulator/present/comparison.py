@@ -1,6 +1,6 @@
 """Scenario comparison for a sweep directory, from its finished runs' saved outputs.
 
-    python -m simulator.compare <sweep_dir>      (run.py -m does this at the end of every sweep)
+    python -m simulator compare <sweep_dir>      (run.py -m does this at the end of every sweep)
 
 writes into `<sweep_dir>/comparison/`:
 - `comparison.csv`: every KPI of every run side by side (label, scenario, overrides, kpi, fab,
@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
 import pandas as pd
 from scipy import stats
 
-from .report import format_estimate
+from simulator.present.report import format_estimate
 
 HEADLINES = [  # (kpi, fab, item, label, digits)
     ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),
@@ -149,7 +148,7 @@ def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: st
 
 
 def build(sweep_dir: Path) -> Path:
-    from .figures import make_comparison_figures
+    from simulator.present.figures import make_comparison_figures
 
     sweep_dir = Path(sweep_dir)
     runs = labels_for(complete_runs(sweep_dir))
@@ -165,20 +164,3 @@ def build(sweep_dir: Path) -> Path:
     figures = make_comparison_figures(runs, out)
     (out / "comparison.md").write_text(comparison_markdown(table, paired, reference, figures))
     return out
-
-
-def main(argv: Sequence[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m simulator.compare <sweep_dir>", file=sys.stderr)
-        return 2
-    try:
-        out = build(Path(argv[0]))
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"comparison written to {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

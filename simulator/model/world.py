@@ -13,26 +13,17 @@ from typing import Dict
 
 import simpy
 
-from .calendar import Calendar
-from .fab import Fab
-from .licensing import LicensingAuthority
-from .params import Params
-from .records import Recorder
-from .risk import PerceivedRisk
-from .shipping import Lane
-from .streams import stream
-from .suppliers import DAYS_PER_MONTH, Supplier
-from .timeline import Timeline
-
-
-def national_demand_t_per_month(p: Params) -> Dict[tuple, float]:
-    """(material, grade) -> tonnes per month Korea consumed before the shock."""
-    demand = {item: 0.0 for item in p.items()}
-    for s in p.suppliers.values():
-        flow = p.materials[s.material].pre_shock_imports_t_per_month.get(s.origin, 0.0) * s.share_of_origin
-        for g, mix in s.grade_mix.items():
-            demand[(s.material, g)] += flow * mix
-    return demand
+from simulator.config.calendar import DAYS_PER_MONTH, Calendar
+from simulator.config.demand import national_demand_t_per_month
+from simulator.model.fab import Fab
+from simulator.model.licensing import LicensingAuthority
+from simulator.config.params import Params
+from simulator.model.records import Recorder
+from simulator.model.risk import PerceivedRisk
+from simulator.model.shipping import Lane
+from simulator.model.streams import stream
+from simulator.model.suppliers import Supplier
+from simulator.model.timeline import Timeline
 
 
 class World:

@@ -4,8 +4,8 @@
 - registers every `scenarios/*.yaml` as an option of the `scenario` group (package `_global_`), so
   `scenario=NAME` works from any working directory and a new YAML file is a new scenario;
 - composes a config and turns it into validated `Params`;
-- turns every configuration error into one line that names the key and the value;
-- compares the runs of a sweep when it ends (`CompareSweep`, a Hydra callback).
+- turns every configuration error into one line that names the key and the value.
+(The end-of-sweep comparison is a Hydra callback in `simulator.app.callbacks`.)
 """
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from .params import Params
-from .validation import ConfigError, validate
+from simulator.config.params import Params
+from simulator.config.validation import ConfigError, validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 CONFIG_DIR = ROOT / "configs"
 SCENARIO_DIR = ROOT / "scenarios"
 
@@ -89,19 +88,6 @@ def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = 
     except Exception as exc:  # Hydra wraps composition errors in several exception types
         raise ConfigError(one_line(exc)) from None
     return to_params(cfg, scenario)
-
-
-class CompareSweep(Callback):
-    """At the end of `run.py -m`, compare the sweep's finished runs (simulator/compare.py)."""
-
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from .compare import build
-        try:
-            out = build(Path(config.hydra.sweep.dir))
-        except FileNotFoundError as exc:  # every job failed: their own errors were reported
-            print(f"no comparison: {exc}")
-            return
-        print(f"comparison of the sweep's runs -> {out}")
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -26,7 +26,7 @@ from typing import Dict, Iterable, Set
 
 from scipy.special import ndtr
 
-from .params import RiskConf
+from simulator.config.params import RiskConf
 
 LN2 = math.log(2.0)
 

@@ -15,10 +15,10 @@ from typing import Dict, Optional
 
 import pandas as pd
 
-from .params import Params
-from .tables import TABLES, build_tables
-from .validation import validate
-from .world import World
+from simulator.config.params import Params
+from simulator.experiment.tables import TABLES, build_tables
+from simulator.config.validation import validate
+from simulator.model.world import World
 
 
 @dataclass

@@ -1,11 +1,8 @@
-"""Writes one run directory (DESIGN.md "Output contract") so that nothing half-written looks done.
+"""The run directory on disk (DESIGN.md "Output contract"): writing the simulation tables, the
+params and the run info, and reading them back as the analysis expects them.
 
-Everything is written into `<run_dir>/.partial/` and moved into place only when the whole run —
-tables, KPIs, figures, report — has succeeded (`metrics.json` last). If anything fails, the partial
-directory is renamed `.failed/` next to a `FAILED.txt` that says why, and no `metrics.json` appears.
-
-KPIs, figures and reports are computed from the tables as saved (read back from disk), so that
-`python -m simulator.report <run_dir>` rebuilds exactly the same numbers from a run directory.
+The order in which a run is written, and how a failure is recorded, is the pipeline's
+(`simulator.app.pipeline`); this module only knows files and their formats.
 """
 from __future__ import annotations
 
@@ -17,11 +14,10 @@ from typing import Dict, Sequence
 
 import pandas as pd
 
-from . import __version__
-from .experiment import Results
-from .metrics import replication_kpis, summarise, wide
-from .params import Params, from_dict, to_dict
-from .tables import TABLES
+from simulator.config.version import __version__
+from simulator.experiment import Results
+from simulator.config.params import Params, from_dict, to_dict
+from simulator.experiment.tables import TABLES
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
 
@@ -96,55 +92,22 @@ def load_tables(directory: Path) -> Dict[str, pd.DataFrame]:
     return out
 
 
-def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
-               info: dict) -> pd.DataFrame:
-    long = replication_kpis(params, tables)
-    wide(long).to_csv(directory / "replications.csv", index=False, float_format=FLOAT_FORMAT)
-    summary = summarise(long)
+def read_params(directory: Path) -> Params:
+    return from_dict(Params, json.loads((Path(directory) / "params.json").read_text()))
+
+
+def read_info(directory: Path) -> dict:
+    return json.loads((Path(directory) / "run_info.json").read_text())
+
+
+def read_table(directory: Path, name: str, **kw) -> pd.DataFrame:
+    return pd.read_csv(Path(directory) / "tables" / f"{name}.csv", **kw)
+
+
+def write_summary(directory: Path, wide_kpis: pd.DataFrame, summary: pd.DataFrame,
+                  info: dict) -> None:
+    """replications.csv, tables/kpi_summary.csv and metrics.json (written last by the caller's
+    order: its presence marks a complete run)."""
+    wide_kpis.to_csv(directory / "replications.csv", index=False, float_format=FLOAT_FORMAT)
     summary.to_csv(directory / "tables" / "kpi_summary.csv", index=False, float_format=FLOAT_FORMAT)
     (directory / "metrics.json").write_text(json.dumps(metrics_document(info, summary), indent=2))
-    return summary
-
-
-def derive_outputs(directory: Path) -> None:
-    """KPIs, figures and report from the saved tables, params.json and run_info.json."""
-    from .figures import make_figures
-    from .report import write_report
-
-    params = from_dict(Params, json.loads((directory / "params.json").read_text()))
-    info = json.loads((directory / "run_info.json").read_text())
-    from .backtest import run_backtest
-
-    write_kpis(params, load_tables(directory), directory, info)
-    make_figures(directory)
-    run_backtest(directory)
-    write_report(directory)
-
-
-def write_run(results: Results, run_dir: Path, config_hash: str,
-              overrides: Sequence[str] = ()) -> Path:
-    """Write every output of `results` into `run_dir`; return it. Raises after recording failure."""
-    run_dir = Path(run_dir)
-    partial = run_dir / ".partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
-    try:
-        write_tables(results, partial, config_hash, overrides)
-        derive_outputs(partial)
-    except BaseException as exc:
-        failed = run_dir / ".failed"
-        if failed.exists():
-            shutil.rmtree(failed)
-        partial.rename(failed)
-        (run_dir / "FAILED.txt").write_text(
-            f"run failed: {type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
-        raise
-    # metrics.json moves last: its presence marks a complete run
-    for child in sorted(partial.iterdir(), key=lambda c: (c.name == "metrics.json", c.name)):
-        target = run_dir / child.name
-        if target.exists():
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        child.rename(target)
-    partial.rmdir()
-    return run_dir

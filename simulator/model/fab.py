@@ -50,12 +50,12 @@ from typing import Dict, Generator, List, Optional
 import numpy as np
 import simpy
 
-from .licensing import LicensingAuthority
-from .params import KOREA, FabConf, FabPolicyConf, SourcingConf
-from .records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
-from .risk import PerceivedRisk
-from .sourcing import adjust_shares, cap_shares, target_shares
-from .suppliers import Supplier
+from simulator.model.licensing import LicensingAuthority
+from simulator.config.params import KOREA, FabConf, FabPolicyConf, SourcingConf
+from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
+from simulator.model.risk import PerceivedRisk
+from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
+from simulator.model.suppliers import Supplier
 
 MAX_RISK = 0.99  # effective cost 1 / (1 - risk) stays finite
 

@@ -1,6 +1,6 @@
 """Typed parameters of a run: the world, the policy timeline and the run settings.
 
-These dataclasses are the schema Hydra validates YAML against (see `hydra_config.py`), and they
+These dataclasses are the schema Hydra validates YAML against (see `config/hydra.py`), and they
 are also what the model receives. Nothing below this module reads a config file or knows Hydra:
 `simulate(params)` takes a `Params` built any way the caller likes.
 

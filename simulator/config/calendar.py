@@ -5,6 +5,8 @@ import datetime as dt
 
 import numpy as np
 
+DAYS_PER_MONTH = 365.25 / 12  # monthly flows (customs data) -> daily rates
+
 
 def parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(str(text))

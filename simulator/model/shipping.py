@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import LaneConf
+from simulator.config.params import LaneConf
 
 
 class Lane:

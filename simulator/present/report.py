@@ -1,6 +1,6 @@
 """The report of a run directory: report.md and a self-contained report.html, from saved outputs.
 
-    python -m simulator.report <run_dir>
+    python -m simulator rebuild <run_dir>
 
 rebuilds the KPIs (from the saved tables and `params.json`), every figure and both reports, with
 no simulation. The report is built once as a list of blocks (headings, paragraphs, tables, lists,
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -367,22 +366,3 @@ def write_report(run_dir: Path) -> Path:
     (run_dir / "report.md").write_text(to_markdown(blocks))
     (run_dir / "report.html").write_text(to_html(blocks, run_dir))
     return run_dir / "report.md"
-
-
-def main(argv: Sequence[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m simulator.report <run_dir>", file=sys.stderr)
-        return 2
-    run_dir = Path(argv[0])
-    if not (run_dir / "tables").is_dir() or not (run_dir / "params.json").is_file():
-        print(f"error: {run_dir} is not a complete run directory (no tables/ or params.json)",
-              file=sys.stderr)
-        return 2
-    from .outputs import derive_outputs  # outputs imports this module: import here, not above
-    derive_outputs(run_dir)
-    print(f"rebuilt KPIs, figures and report in {run_dir}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -39,8 +39,8 @@ from typing import Dict, Generator, Optional, Tuple
 import numpy as np
 import simpy
 
-from .params import LicensingConf, RegimeConf
-from .records import Licence, Order, Recorder
+from simulator.config.params import LicensingConf, RegimeConf
+from simulator.model.records import Licence, Order, Recorder
 
 BULK = "bulk"
 QUANTITY_TOLERANCE_T = 1e-9

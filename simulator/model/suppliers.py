@@ -34,13 +34,12 @@ from typing import Dict, Generator, Optional
 import numpy as np
 import simpy
 
-from .calendar import Calendar
-from .licensing import LicensingAuthority
-from .params import JAPAN, MaterialConf, SupplierConf
-from .records import (DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED, Order, Recorder)
-from .shipping import Lane, find_lane
+from simulator.config.calendar import DAYS_PER_MONTH, Calendar
+from simulator.model.licensing import LicensingAuthority
+from simulator.config.params import JAPAN, MaterialConf, SupplierConf
+from simulator.model.records import (DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED, Order, Recorder)
+from simulator.model.shipping import Lane, find_lane
 
-DAYS_PER_MONTH = 365.25 / 12
 STOCK_TOLERANCE_T = 1e-9
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List
 
-from .calendar import Calendar
-from .licensing import STRICTNESS, LicensingAuthority
-from .params import EventConf
-from .records import Recorder
-from .risk import PerceivedRisk
+from simulator.config.calendar import Calendar
+from simulator.model.licensing import STRICTNESS, LicensingAuthority
+from simulator.config.params import EventConf
+from simulator.model.records import Recorder
+from simulator.model.risk import PerceivedRisk
 
 
 class Timeline:

@@ -15,29 +15,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendar import Calendar
-from .params import JAPAN, KOREA, Params
-from .suppliers import DAYS_PER_MONTH
-from .world import national_demand_t_per_month
+from simulator.config.calendar import DAYS_PER_MONTH, Calendar
+from simulator.config.params import JAPAN, KOREA, Params
+from simulator.config.demand import japan_pre_shock_share
 
 ALL = "all"
 
 
 def _item(df: pd.DataFrame) -> pd.Series:
     return df["material"] + "." + df["grade"]
-
-
-def japan_share(p: Params) -> Dict[str, float]:
-    """Japan's pre-shock share of national supply per item (from the import levels)."""
-    total = national_demand_t_per_month(p)
-    jp = {item: 0.0 for item in total}
-    for s in p.suppliers.values():
-        if s.origin != JAPAN:
-            continue
-        flow = p.materials[s.material].pre_shock_imports_t_per_month.get(JAPAN, 0.0) * s.share_of_origin
-        for g, mix in s.grade_mix.items():
-            jp[(s.material, g)] += flow * mix
-    return {f"{m}.{g}": (jp[(m, g)] / t if t > 0 else 0.0) for (m, g), t in total.items()}
 
 
 KEYS = ["replication", "fab", "item"]
@@ -85,7 +71,7 @@ def fab_item_table(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> p
     short = post[post["shortfall_t"] > 1e-9].groupby(KEYS)["day"].min() - shock
     out["tts_days"] = short.reindex(out.index).astype(float)
     at_shock = d[d["day"] == max(shock - 1, 0)].set_index(KEYS)
-    jp = japan_share(p)
+    jp = japan_pre_shock_share(p)
     share = at_shock.index.get_level_values("item").map(lambda i: jp.get(i, 0.0)).to_numpy()
     drain = at_shock["demand_t"].to_numpy() * share
     with np.errstate(divide="ignore", invalid="ignore"):

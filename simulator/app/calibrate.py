@@ -1,6 +1,6 @@
 """Calibrate the behavioural parameters on the calibration set (OBSERVED.md), nothing else.
 
-    python -m simulator.calibrate [--replications 4] [--max-evaluations 60] [--out DIR]
+    python -m simulator calibrate [--replications 4] [--max-evaluations 60] [--out DIR]
 
 What is fitted, and why only this: the few parameters of behaviour that no input source pins,
 
@@ -40,10 +40,10 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 from scipy.optimize import minimize
 
-from .backtest import OBSERVED_DIR, Observation, load_observed, simulated
-from .calendar import Calendar
-from .experiment import simulate
-from .hydra_config import compose_params
+from simulator.analysis.backtest import OBSERVED_DIR, Observation, load_observed, simulated
+from simulator.config.calendar import Calendar
+from simulator.experiment import simulate
+from simulator.config.hydra import compose_params
 
 SCENARIO = "lift_2023"
 CALIBRATION_FILE = OBSERVED_DIR / "calibration_set.csv"
@@ -170,7 +170,7 @@ def _get(obj, dotted: str):
 
 
 def main(argv: Sequence[str] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m simulator.calibrate",
+    ap = argparse.ArgumentParser(prog="python -m simulator calibrate",
                                  description="Fit the behavioural parameters to OBSERVED.md.")
     ap.add_argument("--replications", type=int, default=4)
     ap.add_argument("--max-evaluations", type=int, default=60)

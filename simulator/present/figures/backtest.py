@@ -24,7 +24,7 @@ ORIGIN_NAMES = S.ORIGIN_NAMES
 
 
 def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
-    from ..backtest import period_months
+    from simulator.analysis.backtest import period_months
     months = period_months(period)
     return (pd.Period(months[0], freq="M").start_time,
             pd.Period(months[-1], freq="M").end_time.normalize() + pd.Timedelta(days=1))

@@ -1,0 +1,93 @@
+"""The command line for everything but running scenarios (that is run.py, with Hydra):
+
+    python -m simulator rebuild RUN_DIR                 KPIs, figures, backtest and report from saved tables
+    python -m simulator compare SWEEP_DIR               the comparison of a sweep's complete runs
+    python -m simulator backtest RUN_DIR [FILE ...]     a run against observed customs data
+    python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
+
+Errors are one line on stderr with exit code 2; nothing half-written is left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _rebuild(args) -> int:
+    from simulator.app.pipeline import derive_outputs
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "tables").is_dir() or not (run_dir / "params.json").is_file():
+        return _fail(f"{run_dir} is not a complete run directory (no tables/ or params.json)")
+    derive_outputs(run_dir)
+    print(f"rebuilt KPIs, figures and report in {run_dir}")
+    return 0
+
+
+def _compare(args) -> int:
+    from simulator.present.comparison import build
+
+    try:
+        out = build(Path(args.sweep_dir))
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    print(f"comparison written to {out}")
+    return 0
+
+
+def _backtest(args) -> int:
+    from simulator.analysis.backtest import ObservedDataError
+    from simulator.app.pipeline import run_backtest
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "tables" / "imports_monthly.csv").is_file():
+        return _fail(f"{run_dir} is not a run directory (no tables/imports_monthly.csv)")
+    try:
+        table = run_backtest(run_dir, [Path(f) for f in args.files])
+    except ObservedDataError as exc:
+        return _fail(str(exc))
+    done = table[table["inside"] != ""]
+    print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
+          f"inside the 90 % band -> {run_dir / 'backtest.csv'}")
+    return 0
+
+
+def _calibrate(args) -> int:
+    from simulator.app.calibrate import main as calibrate_main
+
+    return calibrate_main(args.rest)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m simulator", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("rebuild", help="KPIs, figures, backtest and report from a run's saved tables")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_rebuild)
+    p = sub.add_parser("compare", help="compare the complete runs of a sweep directory")
+    p.add_argument("sweep_dir")
+    p.set_defaults(func=_compare)
+    p = sub.add_parser("backtest", help="a run against observed customs data (data/observed format)")
+    p.add_argument("run_dir")
+    p.add_argument("files", nargs="*", help="observed-data CSV files (default: data/observed/*.csv)")
+    p.set_defaults(func=_backtest)
+    p = sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_calibrate)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

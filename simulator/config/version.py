@@ -1,0 +1,2 @@
+"""The model's version, written into every run directory."""
+__version__ = "0.1.0"
