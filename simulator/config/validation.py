@@ -69,7 +69,23 @@ def _sums_to_one(key: str, total: float):
 
 
 def validate(p: Params) -> None:
-    """Raise ConfigError on the first problem found; return None when `p` is usable."""
+    """Raise ConfigError on the first problem found; return None when `p` is usable.
+    One check per section of the config, in the order a reader meets them."""
+    cal = _check_run(p)
+    _check_materials(p)
+    _check_lanes(p)
+    _check_suppliers(p)
+    _check_fabs(p)
+    _check_fab_policy(p)
+    _check_sourcing(p)
+    _check_risk(p)
+    _check_licensing(p)
+    _check_timeline(p, cal)
+    _check_metrics(p, cal)
+
+
+def _check_run(p: Params) -> Calendar:
+    """Run settings; returns the run's calendar."""
     run = p.run
     _date("run.start_date", run.start_date)
     _date("run.end_date", run.end_date)
@@ -79,10 +95,13 @@ def validate(p: Params) -> None:
     _number("run.replications", run.replications, lo=1, integer=True)
     _number("run.seed", run.seed, lo=0, integer=True)
     _number("run.workers", run.workers, lo=0, integer=True)
+    return cal
 
+
+def _check_materials(p: Params) -> None:
+    """Materials."""
     if not p.materials:
         raise ConfigError("materials is empty: the world needs at least one material")
-    countries = {lane.origin for lane in p.lanes.values()}
     for m, mat in p.materials.items():
         k = f"materials.{m}"
         _number(f"{k}.unit_value_usd_per_t", mat.unit_value_usd_per_t, lo=0, lo_open=True)
@@ -92,6 +111,9 @@ def validate(p: Params) -> None:
         for origin, t in mat.pre_shock_imports_t_per_month.items():
             _number(f"{k}.pre_shock_imports_t_per_month.{origin}", t, lo=0)
 
+
+def _check_lanes(p: Params) -> None:
+    """Shipping lanes."""
     for key, lane in p.lanes.items():
         k = f"lanes.{key}"
         lo = _number(f"{k}.transit_days_min", lane.transit_days_min, lo=0)
@@ -101,6 +123,10 @@ def validate(p: Params) -> None:
             raise ConfigError(f"{k}: need transit_days_min <= mode <= max, got {lo}, {mo}, {hi}")
         _number(f"{k}.customs_days", lane.customs_days, lo=0)
 
+
+def _check_suppliers(p: Params) -> None:
+    """Suppliers, and that each origin's exporters add up to its flow."""
+    countries = {lane.origin for lane in p.lanes.values()}
     flows = {}  # (material, origin) -> summed share_of_origin
     for s_id, s in p.suppliers.items():
         k = f"suppliers.{s_id}"
@@ -146,6 +172,9 @@ def validate(p: Params) -> None:
                 _sums_to_one(f"suppliers share_of_origin for {m} from {origin}",
                              flows.get((m, origin), 0.0))
 
+
+def _check_fabs(p: Params) -> None:
+    """Fabs, and that each grade's demand shares add up to one."""
     if not p.fabs:
         raise ConfigError("fabs is empty: the world needs at least one fab")
     demand = {}
@@ -170,6 +199,9 @@ def validate(p: Params) -> None:
         if demand.get((m, g), 0.0) > 0:
             _sums_to_one(f"fabs demand_share for {m}.{g}", demand[(m, g)])
 
+
+def _check_fab_policy(p: Params) -> None:
+    """The fabs' buying policy."""
     f = p.fab
     if f.initial_cover_days is not None:
         _number("fab.initial_cover_days", f.initial_cover_days, lo=0, lo_open=True)
@@ -182,6 +214,9 @@ def validate(p: Params) -> None:
     _number("fab.min_order_t", f.min_order_t, lo=0)
     _number("fab.max_lot_days", f.max_lot_days, lo=0, lo_open=True)
 
+
+def _check_sourcing(p: Params) -> None:
+    """Sourcing."""
     for m in p.materials:
         if m not in p.sourcing.elasticity:
             raise ConfigError(f"sourcing.elasticity has no value for material {m!r}")
@@ -196,6 +231,9 @@ def validate(p: Params) -> None:
     _number("sourcing.max_backlog_days", p.sourcing.max_backlog_days, lo=0, lo_open=True)
     _number("sourcing.contract_term_days", p.sourcing.contract_term_days, lo=0)
 
+
+def _check_risk(p: Params) -> None:
+    """Perceived risk."""
     rk = p.risk
     _share("risk.prior", rk.prior)
     _share("risk.floor", rk.floor)
@@ -205,6 +243,9 @@ def validate(p: Params) -> None:
     _share("risk.on_tightening", rk.on_tightening)
     _share("risk.lift_factor", rk.lift_factor)
 
+
+def _check_licensing(p: Params) -> None:
+    """The licensing regimes."""
     lic = p.licensing
     _one_of("licensing.initial_regime", lic.initial_regime, REGIMES)
     _number("licensing.reviewers", lic.reviewers, lo=1, integer=True)
@@ -245,6 +286,9 @@ def validate(p: Params) -> None:
         _number(f"{k}.precedent_clock_factor", r.precedent_clock_factor, lo=0, lo_open=True)
         _number(f"{k}.precedent_rerequest_factor", r.precedent_rerequest_factor, lo=0)
 
+
+def _check_timeline(p: Params, cal: Calendar) -> None:
+    """The scenario's timeline."""
     for e_id, e in p.timeline.items():
         k = f"timeline.{e_id}"
         _one_of(f"{k}.kind", e.kind, EVENT_KINDS)
@@ -277,6 +321,9 @@ def validate(p: Params) -> None:
         if e.kind == "programme" and not e.programme:
             raise ConfigError(f"{k}.programme is missing: name the programme the event starts")
 
+
+def _check_metrics(p: Params, cal: Calendar) -> None:
+    """Metric settings."""
     m = p.metrics
     _date("metrics.shock_date", m.shock_date, cal)
     _share("metrics.recovery_fill_threshold", m.recovery_fill_threshold)

@@ -24,7 +24,7 @@ from typing import Dict, List, Sequence
 import pandas as pd
 from scipy import stats
 
-from simulator.present.report import format_estimate
+from simulator.present.render import format_estimate
 
 HEADLINES = [  # (kpi, fab, item, label, digits)
     ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),

@@ -9,14 +9,13 @@ figures) and rendered twice, so the Markdown and the HTML cannot disagree; its n
 """
 from __future__ import annotations
 
-import base64
-import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List
 
 import pandas as pd
+
+from simulator.present.render import Block, format_estimate, to_html, to_markdown
 
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
@@ -72,30 +71,6 @@ ASSUMPTIONS = [
 ]
 
 
-@dataclass
-class Block:
-    kind: str  # h1 | h2 | p | table | list | figure
-    text: str = ""
-    rows: Optional[List[Sequence[str]]] = None  # table: header first; list: items in rows[0]
-    path: str = ""  # figure: relative path without extension
-
-
-# --- content ------------------------------------------------------------------------------------
-def display_round(x: float, digits: int) -> float:
-    """Round for display; a value that rounds to zero prints as 0, not -0."""
-    return round(float(x), digits) + 0.0
-
-
-def format_estimate(mean: float, low: float, high: float, digits: int, unit: str = "",
-                    signed: bool = False) -> str:
-    """`mean<unit> (low to high)`, or just the mean where the interval is undefined."""
-    text = f"{display_round(mean, digits):{'+' if signed else ''},.{digits}f}{unit}"
-    if not pd.isna(low):
-        text += (f" ({display_round(low, digits):,.{digits}f} to "
-                 f"{display_round(high, digits):,.{digits}f})")
-    return text
-
-
 class Summary:
     def __init__(self, frame: pd.DataFrame, replications: int):
         self.df = frame.set_index(["kpi", "fab", "item"]).sort_index()
@@ -137,20 +112,28 @@ def _get(params: dict, path: str):
 
 
 def build_blocks(run_dir: Path) -> List[Block]:
+    """The whole report, section by section, from the run directory's saved outputs."""
     info = json.loads((run_dir / "run_info.json").read_text())
     params = json.loads((run_dir / "params.json").read_text())
     summary = Summary(pd.read_csv(run_dir / "tables" / "kpi_summary.csv"), info["replications"])
     events = pd.read_csv(run_dir / "tables" / "policy_events.csv", keep_default_na=False)
-    fabs = info["fabs"]
-    out: List[Block] = []
-    out.append(Block("h1", f"Scenario {info['scenario']}"))
-    out.append(Block("p", f"Simulated {info['start_date']} to {info['end_date']}: {info['replications']} "
-                          f"replications, root seed {info['seed']}, simulator {info['version']}, "
-                          f"config hash {info['config_hash']}. Disruption metrics count from "
-                          f"{info['shock_date']} (individual licensing in force) in every scenario. "
-                          "Brackets: 95 % confidence intervals across replications."))
+    return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
+            + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
+            + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir)
+            + _assumption_blocks(params))
 
-    out.append(Block("h2", "What changes against the baseline"))
+
+def _intro_blocks(info: dict) -> List[Block]:
+    return [Block("h1", f"Scenario {info['scenario']}"),
+            Block("p", f"Simulated {info['start_date']} to {info['end_date']}: {info['replications']} "
+                       f"replications, root seed {info['seed']}, simulator {info['version']}, "
+                       f"config hash {info['config_hash']}. Disruption metrics count from "
+                       f"{info['shock_date']} (individual licensing in force) in every scenario. "
+                       "Brackets: 95 % confidence intervals across replications.")]
+
+
+def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
+    out = [Block("h2", "What changes against the baseline")]
     if events.empty:
         out.append(Block("p", "Nothing: this is the world without the dispute, bulk licensing "
                               "throughout."))
@@ -164,15 +147,16 @@ def build_blocks(run_dir: Path) -> List[Block]:
     overrides = [o for o in info.get("overrides", []) if not o.startswith("scenario=")]
     if overrides:
         out.append(Block("p", "Parameters set on the command line: " + ", ".join(overrides) + "."))
+    return out
 
-    out.append(Block("h2", "Headlines"))
+
+def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
     items = sorted({i for (k, f, i) in summary.df.index if k == "stockout_days" and f == "all"
                     and i != "all"})
-    worst = _worst(summary, fabs)
     heads = [
         f"Output lost, all fabs (mean over fabs, % of planned output after the shock): "
         f"{summary.fmt('lost_production_pct', 'all', 'all', 2, ' %')}.",
-        f"Hardest hit: {worst}.",
+        f"Hardest hit: {_worst(summary, info['fabs'])}.",
     ]
     for item in items:
         value, note = summary.tts_parts("all", item)
@@ -189,9 +173,11 @@ def build_blocks(run_dir: Path) -> List[Block]:
                      f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock monthly "
                      f"mean; domestic share of supply {summary.fmt('domestic_share_pct_post2', 'all', mat, 1, ' %')} "
                      f"then, {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in 2021–22.")
-    out.append(Block("list", rows=[heads]))
+    return [Block("h2", "Headlines"), Block("list", rows=[heads])]
 
-    out.append(Block("h2", "How long the fabs held out and what was lost"))
+
+def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
+    fabs = info["fabs"]
     rows = [["fab", "material", "stockout days", "lost output %", "lost output",
              "time to survive (simulated), days", "buffer-only TTS, days", "time to recover, days",
              "share of runs TTS < TTR"]]
@@ -205,20 +191,21 @@ def build_blocks(run_dir: Path) -> List[Block]:
                      summary.tts(fab, item), summary.fmt("tts_buffer_days", fab, item),
                      summary.fmt("ttr_days", fab, item),
                      summary.fmt("tts_before_ttr", fab, item, 2)])
-    out.append(Block("table", rows=rows))
-    rows = [["fab", "lost output % (all inputs)", "lost output", "resilience loss, %-days",
-             "days with any input short"]]
+    per_fab = [["fab", "lost output % (all inputs)", "lost output", "resilience loss, %-days",
+                "days with any input short"]]
     for fab in fabs:
         unit = info.get("fab_output_units", {}).get(fab, "units")
-        rows.append([fabs[fab], summary.fmt("lost_production_pct", fab, "all", 2),
-                     summary.fmt("lost_output_units", fab, "all") + f" {unit}",
-                     summary.fmt("resilience_loss_pct_days", fab, "all"),
-                     summary.fmt("stockout_days", fab, "all")])
-    out.append(Block("table", rows=rows))
-    out.append(Block("p", "Lost output in units uses each fab's planned output, an assumption "
-                          "(configs/fabs); the percentages do not depend on it."))
+        per_fab.append([fabs[fab], summary.fmt("lost_production_pct", fab, "all", 2),
+                        summary.fmt("lost_output_units", fab, "all") + f" {unit}",
+                        summary.fmt("resilience_loss_pct_days", fab, "all"),
+                        summary.fmt("stockout_days", fab, "all")])
+    return [Block("h2", "How long the fabs held out and what was lost"),
+            Block("table", rows=rows), Block("table", rows=per_fab),
+            Block("p", "Lost output in units uses each fab's planned output, an assumption "
+                       "(configs/fabs); the percentages do not depend on it.")]
 
-    out.append(Block("h2", "Licensing"))
+
+def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
     rows = [["licences", "applications", "approvals", "denials", "re-requests", "expiries",
              "review days mean", "p50", "p90", "lapsed t"]]
     lic_items = sorted({i for (k, f, i) in summary.df.index if k == "applications"})
@@ -228,13 +215,14 @@ def build_blocks(run_dir: Path) -> List[Block]:
                                ("applications", "approvals", "denials", "rerequests", "expiries",
                                 "review_days_mean", "review_days_p50", "review_days_p90")]
                     + [summary.fmt("lapsed_t", "all", item, 1)])
-    out.append(Block("table", rows=rows))
     lags = "; ".join(f"{k} {', '.join(f'{v:.0f}' for v in vals)} days"
                      for k, vals in info["observed_licence_lags_days"].items())
-    out.append(Block("p", "Review days: approved case-reviewed applications (individual, special "
-                          f"bulk). Observed first approvals in 2019: {lags}."))
+    return [Block("h2", "Licensing"), Block("table", rows=rows),
+            Block("p", "Review days: approved case-reviewed applications (individual, special "
+                       f"bulk). Observed first approvals in 2019: {lags}.")]
 
-    out.append(Block("h2", "Trade"))
+
+def _trade_blocks(info: dict, summary: "Summary") -> List[Block]:
     windows = [w for w in info["windows"] if w != "pre"]
     rows = [["material", "measure"] + [_window_label(w, info["windows"][w]) for w in windows]]
     for mat in info["materials"]:
@@ -242,28 +230,27 @@ def build_blocks(run_dir: Path) -> List[Block]:
                                    ("japan_share_pct", "Japan's share of imports, %", 1),
                                    ("domestic_share_pct", "domestic share of supply, %", 1)):
             rows.append([mat, label] + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
-    out.append(Block("table", rows=rows))
-    out.append(Block("p", "Pre-shock: " + _window_label("pre", info["windows"].get("pre", {}))
-                          + "; onset, post-1 and post-2 as in Kim (2024)."))
+    return [Block("h2", "Trade"), Block("table", rows=rows),
+            Block("p", "Pre-shock: " + _window_label("pre", info["windows"].get("pre", {}))
+                       + "; onset, post-1 and post-2 as in Kim (2024).")]
 
-    out += _backtest_blocks(run_dir)
 
-    out.append(Block("h2", "Figures"))
-    for name, caption in FIGURES:
-        if (run_dir / "figures" / f"{name}.png").exists():
-            out.append(Block("figure", caption, path=f"figures/{name}"))
+def _figure_blocks(run_dir: Path) -> List[Block]:
+    return [Block("h2", "Figures")] + [
+        Block("figure", caption, path=f"figures/{name}") for name, caption in FIGURES
+        if (run_dir / "figures" / f"{name}.png").exists()]
 
-    out.append(Block("h2", "Key assumptions and their sources"))
+
+def _assumption_blocks(params: dict) -> List[Block]:
     rows = [["parameter", "value", "source"]]
     for label, path, source in ASSUMPTIONS:
         value = _get(params, path)
         rows.append([label, "default" if value is None else f"{value:g}" if isinstance(value, float)
                      else str(value), source])
-    out.append(Block("table", rows=rows))
-    out.append(Block("p", "Every default in configs/ cites its source (FACTS.md or the literature) "
-                          "or says it is an assumption; params.json in this directory holds every "
-                          "value this run used. Metric definitions: README, \"Metrics\"."))
-    return out
+    return [Block("h2", "Key assumptions and their sources"), Block("table", rows=rows),
+            Block("p", "Every default in configs/ cites its source (FACTS.md or the literature) "
+                       "or says it is an assumption; params.json in this directory holds every "
+                       "value this run used. Metric definitions: README, \"Metrics\".")]
 
 
 def _backtest_blocks(run_dir: Path) -> List[Block]:
@@ -304,60 +291,6 @@ def _worst(summary: Summary, fabs: dict) -> str:
         return "no fab lost output"
     _, fab, _ = max(rows)
     return f"{fabs.get(fab, fab)}, {summary.fmt('lost_production_pct', fab, 'all', 2, ' %')} of output"
-
-
-# --- rendering ----------------------------------------------------------------------------------
-def to_markdown(blocks: List[Block]) -> str:
-    out = []
-    for b in blocks:
-        if b.kind == "h1":
-            out += [f"# {b.text}", ""]
-        elif b.kind == "h2":
-            out += [f"## {b.text}", ""]
-        elif b.kind == "p":
-            out += [b.text, ""]
-        elif b.kind == "list":
-            out += [f"- {item}" for item in b.rows[0]] + [""]
-        elif b.kind == "table":
-            header, *body = b.rows
-            out.append("| " + " | ".join(header) + " |")
-            out.append("|" + "---|" * len(header))
-            out += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-            out.append("")
-        elif b.kind == "figure":
-            out += [f"![{b.text}]({b.path}.png)", "", f"*{b.text}* ([PDF]({b.path}.pdf))", ""]
-    return "\n".join(out)
-
-
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}figcaption{font-style:italic;
-margin-bottom:2em}"""
-
-
-def to_html(blocks: List[Block], run_dir: Path) -> str:
-    e = html.escape
-    out = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
-           f"<title>{e(blocks[0].text)}</title><style>{CSS}</style></head><body>"]
-    for b in blocks:
-        if b.kind in ("h1", "h2"):
-            out.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
-        elif b.kind == "p":
-            out.append(f"<p>{e(b.text)}</p>")
-        elif b.kind == "list":
-            out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.rows[0]) + "</ul>")
-        elif b.kind == "table":
-            header, *body = b.rows
-            out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-            out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body]
-            out.append("</table>")
-        elif b.kind == "figure":
-            data = base64.b64encode((run_dir / f"{b.path}.png").read_bytes()).decode("ascii")
-            out.append(f"<figure><img alt='{e(b.text)}' src='data:image/png;base64,{data}'>"
-                       f"<figcaption>{e(b.text)}</figcaption></figure>")
-    out.append("</body></html>")
-    return "\n".join(out)
 
 
 def write_report(run_dir: Path) -> Path:

@@ -36,6 +36,8 @@ def _blank(ax, text: str) -> None:
 
 def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                          out_dir: Path) -> List[Path]:
+    """Long because it lays out one grid (fab rows x grade columns), its shared axes, notes and
+    legend in reading order; split up, one figure's layout would be scattered over helpers."""
     data = cover_fan(daily, S.COVER_BIN_DAYS)
     fabs = S._fabs(info, data["fab"]) or ["?"]
     items = S._items(info, data["item"]) or ["?"]

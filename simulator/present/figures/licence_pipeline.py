@@ -55,6 +55,8 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
 
 
 def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
+    """Long because each row draws its points, box, observed lags and labels together, so that
+    their positions are computed once and read in one place."""
     observed = ctx["observed"]
     rng = np.random.default_rng(0)  # fixed jitter: the same figure every time
     all_values = [r["values"] for _, r in ordered if len(r["values"])]

@@ -83,6 +83,8 @@ def _draw_lost(ax, lost: pd.DataFrame, fabs: List[str], info: dict, styles: dict
 
 def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame, info: dict,
                     out_dir: Path) -> List[Path]:
+    """Long because it lays out the resilience curves and the lost-output bars of one figure,
+    with their shared notes and legend, in reading order."""
     data = production_series(daily, S.COVER_BIN_DAYS)
     lost = lost_production(kpis)
     fabs = S._fabs(info, list(data["fab"]) + list(lost["fab"])) or ["?"]
