@@ -45,14 +45,14 @@ have (orders in transit covering each source's nominal lead time), so the run st
 from __future__ import annotations
 
 import math
-from typing import Dict, Generator, List, Optional
+from typing import Callable, Dict, Generator, List, Optional
 
 import numpy as np
 import simpy
 
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import KOREA, FabConf, FabPolicyConf, SourcingConf
-from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
+from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, DailyRow, Order, Recorder
 from simulator.model.risk import PerceivedRisk
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
 from simulator.model.suppliers import Supplier
@@ -103,7 +103,6 @@ class MaterialStock:
         self.daily_use_t = daily_use_t
         self.base_cover_days = cover_days
         self.on_hand_t = daily_use_t * cover_days
-        self.on_order_t = 0.0
         self.dependent_share = dependent_share
         self.links = links
         self.rationing = False
@@ -115,7 +114,7 @@ class MaterialStock:
 class Fab:
     def __init__(self, env: simpy.Environment, f_id: str, conf: FabConf, policy: FabPolicyConf,
                  sourcing: SourcingConf, authority: LicensingAuthority, risk: PerceivedRisk,
-                 recorder: Recorder):
+                 recorder: Recorder, streams: Callable[[str], np.random.Generator]):
         self.env = env
         self.id = f_id
         self.conf = conf
@@ -124,6 +123,7 @@ class Fab:
         self.authority = authority
         self.risk = risk
         self.rec = recorder
+        self.streams = streams  # actor name -> its random stream in this replication
         self.stocks: Dict[tuple, MaterialStock] = {}
         self._links: Dict[tuple, SourceLink] = {}  # (supplier, grade) -> link
 
@@ -192,11 +192,14 @@ class Fab:
                             quantity_t=short if stockout else math.nan)
             pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
             fab_pct = min(fab_pct, pct)
-            rows.append([day, self.id, stock.material, stock.grade, d, use, short, stock.on_hand_t,
-                         stock.on_hand_t / d, int(rationing), pct, self.risk.level(stock.material, day)])
-        for row in rows:
-            row.insert(11, fab_pct)
-            self.rec.daily.append(tuple(row))
+            rows.append(DailyRow(day=day, fab=self.id, material=stock.material, grade=stock.grade,
+                                 demand_t=d, consumption_t=use, shortfall_t=short,
+                                 inventory_t=stock.on_hand_t, cover_days=stock.on_hand_t / d,
+                                 rationing=int(rationing), production_pct=pct,
+                                 fab_production_pct=math.nan,
+                                 perceived_risk=self.risk.level(stock.material, day)))
+        # the fab's output is set by its scarcest input: known once every grade has been used
+        self.rec.daily.extend(row._replace(fab_production_pct=fab_pct) for row in rows)
 
     def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade
@@ -283,7 +286,6 @@ class Fab:
                       value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day)
         self.rec.orders.append(order)
         link.open[order.id] = order
-        self.stocks[(s.material, link.grade)].on_order_t += qty
         return order
 
     def _place(self, stock: MaterialStock, link: SourceLink, qty: float, day: int,
@@ -314,20 +316,24 @@ class Fab:
         stock = self.stocks[(order.material, order.grade)]
         link = self._links[(order.supplier, order.grade)]
         stock.on_hand_t += order.quantity_t
-        stock.on_order_t -= order.quantity_t
         del link.open[order.id]
         a = self.policy.lead_time_smoothing
         physical = order.arrived_day - order.released_day  # from licence (or order) to arrival
         link.lead_ewma_days = a * physical + (1 - a) * link.lead_ewma_days
 
     def order_failed(self, order: Order) -> None:
-        stock = self.stocks[(order.material, order.grade)]
-        stock.on_order_t -= order.quantity_t
         del self._links[(order.supplier, order.grade)].open[order.id]
 
     # --- qualification of new suppliers ------------------------------------------------------
     def uses(self, supplier: Supplier) -> bool:
         return any((supplier.id, g) in self._links for g in supplier.grades)
+
+    def supplier_started(self, supplier: Supplier) -> None:
+        """A supplier this fab could buy from has started: qualify it if it must be qualified.
+        The (fab, supplier) pair has its own stream, so other pairs do not shift its draws."""
+        if supplier.conf.qualification.required and self.uses(supplier):
+            rng = self.streams(f"qualification/{self.id}/{supplier.id}")
+            self.env.process(self.qualify(supplier, rng))
 
     def qualify(self, supplier: Supplier, rng: np.random.Generator) -> Generator:
         """Process: qualify `supplier` at this fab; on success every grade link starts ramping.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 
 NaN = math.nan
 
@@ -76,14 +76,47 @@ class Licence:
         return ";".join(self.order_ids)
 
 
+class EventRow(NamedTuple):
+    """One row of `events`: something that happened to an actor on a day."""
+    day: float
+    actor: str
+    event: str
+    material: str = ""
+    grade: str = ""
+    origin: str = ""
+    supplier: str = ""
+    fab: str = ""
+    licence_id: str = ""
+    order_id: str = ""
+    quantity_t: float = NaN
+    detail: str = ""
+
+
+class DailyRow(NamedTuple):
+    """One row of `daily`: a fab's day for one material grade."""
+    day: int
+    fab: str
+    material: str
+    grade: str
+    demand_t: float
+    consumption_t: float
+    shortfall_t: float
+    inventory_t: float
+    cover_days: float
+    rationing: int
+    production_pct: float
+    fab_production_pct: float
+    perceived_risk: float
+
+
 class Recorder:
     """Collects one replication's records."""
 
     def __init__(self):
-        self.events: List[tuple] = []
+        self.events: List[EventRow] = []
         self.orders: List[Order] = []
         self.licences: List[Licence] = []
-        self.daily: List[tuple] = []
+        self.daily: List[DailyRow] = []
         self._next = {"O": 0, "L": 0}
 
     def new_id(self, prefix: str) -> str:
@@ -92,12 +125,9 @@ class Recorder:
 
     def event(self, day, actor, event, *, material="", grade="", origin="", supplier="", fab="",
               licence_id="", order_id="", quantity_t=NaN, detail=""):
-        self.events.append((day, actor, event, material, grade, origin, supplier, fab,
-                            licence_id, order_id, quantity_t, detail))
+        self.events.append(EventRow(day, actor, event, material, grade, origin, supplier, fab,
+                                    licence_id, order_id, quantity_t, detail))
 
 
-EVENT_COLUMNS = ["day", "actor", "event", "material", "grade", "origin", "supplier", "fab",
-                 "licence_id", "order_id", "quantity_t", "detail"]
-DAILY_COLUMNS = ["day", "fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
-                 "inventory_t", "cover_days", "rationing", "production_pct", "fab_production_pct",
-                 "perceived_risk"]
+EVENT_COLUMNS = list(EventRow._fields)
+DAILY_COLUMNS = list(DailyRow._fields)

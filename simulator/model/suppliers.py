@@ -133,6 +133,19 @@ class Supplier:
         self._allocation[(grade, fab)] = fab_share
         self.stock_t[(grade, fab)] = self._stock_days_of_flow.get(grade, 0.0) * fab_share
 
+    def start_programme(self, name: str) -> bool:
+        """Timeline event: if this supplier belongs to programme `name` and is dormant, it starts
+        now (an exporter under bulk licensing gets its licence). Returns whether it started."""
+        now = self.env.now
+        if self.conf.programme != name or self.active(now):
+            return False
+        self.active_from = now
+        self.rec.event(now, self.id, "supplier_activated", material=self.material, origin=self.origin,
+                       supplier=self.id, detail=f"programme {name}")
+        if self.licensed and self.authority.regime_of(self.material) == "bulk":
+            self.authority.grant_initial_bulk(self.id, self.material)
+        return True
+
     # --- what buyers see ---------------------------------------------------------------------
     def active(self, day: float) -> bool:
         return self.active_from is not None and day >= self.active_from

@@ -19,7 +19,7 @@
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 from simulator.config.calendar import Calendar
 from simulator.model.licensing import STRICTNESS, LicensingAuthority
@@ -32,13 +32,14 @@ class Timeline:
     actor = "timeline"
 
     def __init__(self, events: Dict[str, EventConf], materials: List[str], cal: Calendar,
-                 authority: LicensingAuthority, risk: PerceivedRisk,
-                 start_programme: Callable[[str], None], recorder: Recorder):
+                 authority: LicensingAuthority, risk: PerceivedRisk, suppliers: List,
+                 fabs: List, recorder: Recorder):
         self.cal = cal
         self.materials = materials
         self.authority = authority
         self.risk = risk
-        self.start_programme = start_programme
+        self.suppliers = suppliers  # they start themselves when their programme starts ...
+        self.fabs = fabs  # ... and each fab begins qualifying the ones it must
         self.rec = recorder
         # stable order: by date, then by the order the scenario files define them
         self.due = sorted(((cal.day(e.date), i, e_id, e) for i, (e_id, e) in enumerate(events.items())),
@@ -84,6 +85,9 @@ class Timeline:
             self.rec.event(day, self.actor, f"whitelist_{e.status}", detail=f"{label} ({e.country})")
         elif e.kind == "programme":
             self.rec.event(day, self.actor, "programme_started", detail=f"{label} ({e.programme})")
-            self.start_programme(e.programme)
+            for s in self.suppliers:
+                if s.start_programme(e.programme):
+                    for fab in self.fabs:
+                        fab.supplier_started(s)
         else:
             self.rec.event(day, self.actor, "note", detail=label)

@@ -52,7 +52,8 @@ class World:
         demand = national_demand_t_per_month(p)
         self.fabs: Dict[str, Fab] = {}
         for f_id, fc in p.fabs.items():
-            fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.risk, rec)
+            fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.risk, rec,
+                      lambda actor: stream(seed, replication, actor))
             for (m, g) in p.items():
                 share = fc.demand_share.get(m, {}).get(g, 0.0)
                 if share <= 0 or demand[(m, g)] <= 0:
@@ -64,24 +65,8 @@ class World:
             self.fabs[f_id] = fab
 
         self.timeline = Timeline(p.timeline, list(p.materials), self.cal, self.authority,
-                                 self.risk, self.start_programme, rec)
-
-    def start_programme(self, name: str) -> None:
-        now = self.env.now
-        for s in self.suppliers.values():
-            if s.conf.programme != name or s.active(now):
-                continue
-            s.active_from = now
-            self.rec.event(now, s.id, "supplier_activated", material=s.material, origin=s.origin,
-                           supplier=s.id, detail=f"programme {name}")
-            if s.licensed and self.authority.regime_of(s.material) == "bulk":
-                self.authority.grant_initial_bulk(s.id, s.material)
-            if not s.conf.qualification.required:
-                continue
-            for fab in self.fabs.values():
-                if fab.uses(s):
-                    rng = stream(self.p.run.seed, self.replication, f"qualification/{fab.id}/{s.id}")
-                    self.env.process(fab.qualify(s, rng))
+                                 self.risk, list(self.suppliers.values()), list(self.fabs.values()),
+                                 rec)
 
     def _clock(self):
         for day in range(self.cal.horizon_days):
