@@ -19,7 +19,7 @@ import tiny_world as tw
 from conftest import ANNOUNCE_DAY, SHORT, compose, run_scenario
 from simulator import simulate
 from simulator.experiment import run_replication
-from simulator.experiment.tables import TABLES
+from simulator.config.dictionary import SIMULATION_TABLES as TABLES
 
 # a shorter horizon still: the curbs' last event is photoresist special bulk on 2019-12-20
 SHORTER = ("run.end_date=2019-12-31", "metrics.windows.post2.end=2019-12-31")

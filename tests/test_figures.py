@@ -664,3 +664,30 @@ def test_perceived_risk_series_is_the_daily_level():
     first = s[s["material"] == s["material"].iloc[0]].set_index("date")["perceived_risk"]
     assert first.iloc[0] == 0.0 and first.iloc[-1] == 0.3
     assert len(first) == N_DAYS
+
+
+@pytest.mark.parametrize("window", [120.0, 60.0])
+def test_the_statutory_window_drawn_is_the_runs(tmp_path, monkeypatch, window):
+    """Sweeping licensing.individual.review_days_max moves the drawn window with it."""
+    from simulator.present.figures.licence_pipeline import plot_licence_pipeline
+    info = {"scenario": "t", "replications": len(REPS), "start_date": START, "end_date": END,
+            "shock_date": SHOCK, "version": "0", "seed": 1, "statutory_review_days": window,
+            "observed_licence_lags_days": {"hf.liquid": [25.0]},
+            "materials": {"hf": {"name": "HF", "grades": ["liquid", "gas"]},
+                          "photoresist": {"name": "PR", "grades": ["standard"]}}}
+    seen = {}
+
+    def fake_save(fig, out_dir, name):
+        seen["x"] = {float(ln.get_xdata()[0]) for ax in fig.axes for ln in ax.get_lines()
+                     if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == ln.get_xdata()[1]
+                     and isinstance(ln.get_xdata()[0], (int, float, np.number))}
+        from matplotlib.legend import Legend
+        seen["legend"] = " ".join(t.get_text() for leg in fig.findobj(Legend)
+                                  for t in leg.get_texts())
+        plt.close(fig)
+        return []
+
+    monkeypatch.setattr(F.style, "_save", fake_save)
+    plot_licence_pipeline(make_licences(), F.event_marks(make_policy_events()), info, tmp_path)
+    assert window in seen["x"] and 90.0 not in seen["x"]
+    assert f"{window:g}-day statutory review window" in seen["legend"]

@@ -101,3 +101,21 @@ def test_sweep_comparison_pairs_replications(tmp_path):
     assert row["n"] == 2
     assert (out / "comparison.md").read_text().startswith("# Scenario comparison")
     assert list(out.glob("compare_*.png"))
+
+
+def test_comparison_headlines_follow_the_runs_materials():
+    """A material added by YAML alone gets its rows; nothing names the default world's items."""
+    from simulator.present.comparison import headlines
+    info = {"materials": {"gallium": {"name": "Gallium", "grades": ["6n"]},
+                          "hf": {"name": "HF", "grades": ["liquid", "gas"]}},
+            "windows": {"post2": {"start": "2019-07-01", "end": "2020-12-31"}}}
+    keys = [("lost_production_pct", "all", "all"), ("stockout_days", "all", "gallium.6n"),
+            ("tts_days", "all", "gallium.6n"), ("stockout_days", "all", "hf.gas"),
+            ("imports_jp_rel_post2", "all", "gallium")]
+    table = pd.DataFrame(keys, columns=["kpi", "fab", "item"])
+    rows = headlines(table, info)
+    assert [r[:3] for r in rows] == [keys[0], keys[1], keys[2], keys[3], keys[4]]
+    labels = dict(((r[0], r[2]), r[3]) for r in rows)
+    assert labels[("stockout_days", "gallium.6n")] == "days a fab was short of Gallium"
+    assert labels[("stockout_days", "hf.gas")] == "days a fab was short of HF, gas"
+    assert "2019-07…2020-12" in labels[("imports_jp_rel_post2", "gallium")]

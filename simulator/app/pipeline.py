@@ -71,7 +71,7 @@ def write_run(results: Results, run_dir: Path, config_hash: str,
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        write_tables(results, partial, config_hash, overrides)
+        write_tables(results.tables, results.params, partial, config_hash, overrides)
         derive_outputs(partial)
     except BaseException as exc:
         failed = run_dir / ".failed"

@@ -25,22 +25,36 @@ import pandas as pd
 from scipy import stats
 
 from simulator.present.render import format_estimate
+from simulator.store.run_dir import read_info
 
-HEADLINES = [  # (kpi, fab, item, label, digits)
-    ("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2),
-    ("stockout_days", "all", "hf.liquid", "days a fab was short of liquid HF", 0),
-    ("stockout_days", "all", "hf.gas", "days a fab was short of HF gas", 0),
-    ("stockout_days", "all", "photoresist.standard", "days a fab was short of photoresist", 0),
-    ("stockout_days", "all", "fpi.standard", "days a fab was short of FPI", 0),
-    ("tts_days", "all", "photoresist.standard", "photoresist: first shortfall, days after shock", 0),
-    ("ttr_days", "all", "hf.liquid", "liquid HF: time to recover, days", 0),
-    ("imports_jp_rel_post2", "all", "hf", "HF imports from Japan, Jul 2019–Dec 2020 ÷ pre-shock", 2),
-    ("imports_jp_rel_post2", "all", "photoresist", "photoresist imports from Japan, post-2 ÷ pre", 2),
-    ("imports_jp_rel_post2", "all", "fpi", "FPI imports from Japan, post-2 ÷ pre", 2),
-    ("imports_jp_rel_after_lift", "all", "hf", "HF imports from Japan after the lift ÷ pre", 2),
-    ("domestic_share_pct_late", "all", "hf", "domestic share of HF supply 2021–22, %", 1),
-    ("domestic_share_pct_after_lift", "all", "hf", "domestic share of HF supply after the lift, %", 1),
-]
+def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
+    """The rows of comparison.md, (kpi, fab, item, label, digits), for whatever materials and
+    grades the runs have (their run_info): nothing here names a material of the default world."""
+    present = set(zip(table["kpi"], table["fab"], table["item"]))
+    materials = info.get("materials", {})
+    out = [("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2)]
+    items = [(m, g) for m, mat in materials.items() for g in mat.get("grades", [])]
+    for m, g in items:
+        name = materials[m].get("name", m)
+        what = name if len(materials[m].get("grades", [])) <= 1 else f"{name}, {g}"
+        out += [("stockout_days", "all", f"{m}.{g}", f"days a fab was short of {what}", 0),
+                ("tts_days", "all", f"{m}.{g}", f"{what}: first shortfall, days after the shock", 0),
+                ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, days", 0)]
+    windows = info.get("windows", {})
+    for m, mat in materials.items():
+        name = mat.get("name", m)
+        for w in ("post2", "after_lift"):
+            if w in windows:
+                span = f"{windows[w]['start'][:7]}…{windows[w]['end'][:7]}"
+                out.append((f"imports_jp_rel_{w}", "all", m,
+                            f"{name}: imports from Japan {span} ÷ pre-shock", 2))
+        for w in ("late", "after_lift"):
+            if w in windows:
+                span = f"{windows[w]['start'][:7]}…{windows[w]['end'][:7]}"
+                out.append((f"domestic_share_pct_{w}", "all", m,
+                            f"{name}: domestic share of supply {span}, %", 1))
+    return [h for h in out if h[:3] in present]
+
 
 
 def complete_runs(sweep_dir: Path) -> List[Path]:
@@ -122,13 +136,14 @@ def _cell(frame: pd.DataFrame, label, kpi, fab, item, digits, prefix="") -> str:
 
 
 def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: str,
-                        figures: Sequence[Path]) -> str:
+                        figures: Sequence[Path], info: dict) -> str:
     labels = list(dict.fromkeys(table["label"]))
     out = ["# Scenario comparison", "",
            "Means across replications with 95 % confidence intervals. `none`: no replication ran "
            "short. Definitions: README, \"Metrics\".", "",
            "| measure | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
-    for kpi, fab, item, name, digits in HEADLINES:
+    rows = headlines(table, info)
+    for kpi, fab, item, name, digits in rows:
         out.append(f"| {name} | " + " | ".join(_cell(table, lb, kpi, fab, item, digits)
                                                 for lb in labels) + " |")
     others = [lb for lb in labels if lb != reference and lb in set(paired["label"])]
@@ -137,7 +152,7 @@ def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: st
                 "Replication by replication (common random numbers), mean difference and 95 % "
                 "confidence interval.", "",
                 "| measure | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
-        for kpi, fab, item, name, digits in HEADLINES:
+        for kpi, fab, item, name, digits in rows:
             out.append(f"| {name} | " + " | ".join(
                 _cell(paired, lb, kpi, fab, item, digits, prefix="Δ") for lb in others) + " |")
     if figures:
@@ -162,5 +177,6 @@ def build(sweep_dir: Path) -> Path:
     paired = paired_differences(runs, reference)
     paired.to_csv(out / "paired_differences.csv", index=False, float_format="%.6g")
     figures = make_comparison_figures(runs, out)
-    (out / "comparison.md").write_text(comparison_markdown(table, paired, reference, figures))
+    info = read_info(next(iter(runs.values())))  # the domain (materials, windows) of the runs
+    (out / "comparison.md").write_text(comparison_markdown(table, paired, reference, figures, info))
     return out

@@ -15,9 +15,8 @@ from typing import Dict, Sequence
 import pandas as pd
 
 from simulator.config.version import __version__
-from simulator.experiment import Results
 from simulator.config.params import Params, from_dict, to_dict
-from simulator.experiment.tables import TABLES
+from simulator.config.dictionary import SIMULATION_TABLES
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
 
@@ -38,6 +37,8 @@ def run_info(p: Params, config_hash: str, overrides: Sequence[str]) -> dict:
         "overrides": list(overrides),
         "windows": {k: {"start": w.start, "end": w.end} for k, w in p.metrics.windows.items()},
         "observed_licence_lags_days": {k: list(v) for k, v in p.metrics.observed_licence_lags_days.items()},
+        # the statutory review window of individual licences, as this run had it
+        "statutory_review_days": p.licensing.individual.review_days_max,
         "materials": {m: {"name": mat.name, "unit_value_usd_per_t": mat.unit_value_usd_per_t,
                           "grades": list(mat.grades)} for m, mat in p.materials.items()},
         "fabs": {f: fab.name for f, fab in p.fabs.items()},
@@ -60,16 +61,17 @@ def _num(x):
     return None if pd.isna(x) else round(float(x), 6)
 
 
-def write_tables(results: Results, directory: Path, config_hash: str,
-                 overrides: Sequence[str] = ()) -> None:
-    tables = directory / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    for name, df in results.tables.items():
-        df.to_csv(tables / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)
-    policy_events_table(results.params).to_csv(tables / "policy_events.csv", index=False)
-    (directory / "params.json").write_text(json.dumps(to_dict(results.params), indent=1))
+def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,
+                 config_hash: str, overrides: Sequence[str] = ()) -> None:
+    """The simulation tables (name -> DataFrame), the policy events, params.json, run_info.json."""
+    out = directory / "tables"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(out / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)
+    policy_events_table(params).to_csv(out / "policy_events.csv", index=False)
+    (directory / "params.json").write_text(json.dumps(to_dict(params), indent=1))
     (directory / "run_info.json").write_text(
-        json.dumps(run_info(results.params, config_hash, overrides), indent=2))
+        json.dumps(run_info(params, config_hash, overrides), indent=2))
 
 
 TEXT_COLUMNS = {"actor", "event", "material", "grade", "origin", "supplier", "fab", "licence_id",
@@ -82,7 +84,7 @@ def load_tables(directory: Path) -> Dict[str, pd.DataFrame]:
     text with "" for empty (a column that happens to be all empty would otherwise read as NaN
     floats), everything else as pandas infers it."""
     out = {}
-    for name in TABLES:
+    for name in SIMULATION_TABLES:
         path = directory / "tables" / f"{name}.csv"
         header = pd.read_csv(path, nrows=0).columns
         text = [c for c in header if c in TEXT_COLUMNS or c.endswith("_date")]

@@ -51,7 +51,8 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
         ys.append(y)
         prev_mat = r["order"][:2]
         y += 1.0
-    return ordered, ys, dict(rt=rt, observed=observed, shock=shock)
+    return ordered, ys, dict(rt=rt, observed=observed, shock=shock,
+                             statutory_days=info.get("statutory_review_days"))
 
 
 def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
@@ -61,8 +62,9 @@ def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
     rng = np.random.default_rng(0)  # fixed jitter: the same figure every time
     all_values = [r["values"] for _, r in ordered if len(r["values"])]
     all_values += [np.asarray(v, float) for v in observed.values() if len(v)]
-    vmin = min([v.min() for v in all_values] + [S.STATUTORY_REVIEW_DAYS])
-    vmax = max([v.max() for v in all_values] + [S.STATUTORY_REVIEW_DAYS])
+    window = ctx["statutory_days"]
+    vmin = min([v.min() for v in all_values] + ([window] if window else []))
+    vmax = max([v.max() for v in all_values] + ([window] if window else []))
     xmin = max(vmin, 0.5)  # log axis: anything below half a day is drawn at half a day
     for (label, r), yy in zip(ordered, ys):
         v = np.clip(r["values"], xmin, None)
@@ -95,7 +97,8 @@ def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
                     if len(v) else "no approval in this run")
         ax.annotate(note, xy=(1.005, yy), xycoords=("axes fraction", "data"), va="center",
                     ha="left", fontsize=9, color="#333333", annotation_clip=False)
-    ax.axvline(S.STATUTORY_REVIEW_DAYS, color="#000000", lw=1.0, linestyle=(0, (5, 3)), zorder=1)
+    if window:
+        ax.axvline(window, color="#000000", lw=1.0, linestyle=(0, (5, 3)), zorder=1)
     ax.set_xscale("log")
     ax.set_xlim(xmin / 1.4, vmax * 1.2)
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
@@ -112,9 +115,9 @@ def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
     ax.set_xlabel("Review time or days to first approval (log scale)")
     ax.set_title("(a) Review times of approved applications, and days to first approval",
                  loc="left")
-    return [
-        Line2D([], [], color="#000000", lw=1.0, linestyle=(0, (5, 3)),
-               label=f"{S.STATUTORY_REVIEW_DAYS}-day standard review period"),
+    window_handle = ([Line2D([], [], color="#000000", lw=1.0, linestyle=(0, (5, 3)),
+                             label=f"{window:g}-day statutory review window")] if window else [])
+    return window_handle + [
         Line2D([], [], marker="*", color="#F0E442", markeredgecolor="#000000", markersize=14,
                lw=0, label="Observed first approval, 2019"),
         Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="#000000",

@@ -58,7 +58,6 @@ EVENT_COLOUR = "#555555"
 BAND = (0.10, 0.90)  # quantiles of the single shaded band (imports share)
 FAN_BANDS = ((0.25, 0.75), (0.05, 0.95))  # inner (50 %) and outer (90 %) bands of fan charts
 FAN_ALPHA = (0.38, 0.16)
-STATUTORY_REVIEW_DAYS = 90
 COVER_BIN_DAYS = 7  # weekly means: smooth enough to read, fine enough to show the 2019 drop
 DPI = 200
 
