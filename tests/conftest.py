@@ -7,20 +7,15 @@ will do.
 """
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from typing import Dict, Sequence, Tuple
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))  # tests/tiny_world.py
-
-from simulator import simulate  # noqa: E402
-from simulator.config.hydra import compose_params  # noqa: E402
-from simulator.config.params import Params  # noqa: E402
-
-import tiny_world as tw  # noqa: E402
+import tiny_world as tw  # tests/ is on the path: pyproject.toml, [tool.pytest.ini_options]
+from simulator import simulate
+from simulator.config.hydra import compose_params
+from simulator.config.params import Params
 
 # run.end_date short enough to be quick, with the metrics window that would fall outside moved in
 SHORT = ("run.end_date=2020-06-30", "metrics.windows.post2.end=2020-06-30")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from simulator.config.hydra import compose_params, scenario_names
 from simulator.config.params import EventConf
 from simulator.config.validation import validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/<group>/this file
 FULL = ("run.end_date=2024-12-31",)
 
 
@@ -34,10 +36,35 @@ def _tables(scenario):
     return {k: v[v["replication"] == 0] for k, v in t.items()}
 
 
-def test_scenario_files_are_the_scenarios():
-    files = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
-    assert scenario_names() == files
-    assert {"baseline", "curbs_2019", "domestic_substitution", "lift_2023"} <= set(files)
+def test_the_shipped_scenarios_exist():
+    assert {"baseline", "curbs_2019", "domestic_substitution", "lift_2023"} <= set(scenario_names())
+
+
+def test_a_yaml_file_dropped_in_is_a_new_scenario(tmp_path):
+    """An analyst's rumour that never becomes law, as a YAML file alone: it composes from another
+    working directory and runs, perceived risk rises, and no individual licence is applied for."""
+    name = "zz_test_rumour"
+    path = ROOT / "scenarios" / f"{name}.yaml"
+    path.write_text("# @package _global_\n"
+                    "timeline:\n"
+                    "  rumour: {date: '2019-07-01', kind: signal, risk: 0.3, label: A rumour}\n")
+    code = ("from simulator.config.hydra import compose_params, scenario_names\n"
+            "from simulator import simulate\n"
+            f"assert '{name}' in scenario_names()\n"
+            f"p = compose_params('{name}', ['run.end_date=2019-12-31'])\n"
+            "t = simulate(p, replications=1, workers=1).tables\n"
+            "d = t['daily']\n"
+            "print(d.loc[d['day'] < 546, 'perceived_risk'].max(), d['perceived_risk'].max(),\n"
+            "      int((t['licences']['regime'] != 'bulk').sum()))\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                             text=True)
+    finally:
+        path.unlink()
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, peak, case_reviewed = out.stdout.split()
+    assert float(before) == 0.0 and float(peak) == pytest.approx(0.3)
+    assert int(case_reviewed) == 0
 
 
 @pytest.mark.parametrize("scenario", scenario_names())

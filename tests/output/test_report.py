@@ -19,7 +19,7 @@ from simulator import simulate
 from simulator.present.comparison import build as build_comparison
 from simulator.app.pipeline import derive_outputs, write_run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/<group>/this file
 
 
 def _params(name: str, regime: str = "individual", seed: int = 7):

@@ -12,7 +12,7 @@ import pytest
 from simulator.analysis.backtest import (ObservedDataError, backtest, default_files, load_observed,
                                 period_months)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/<group>/this file
 HEADER = "period,material,origin,measure,value,source,confidence,note\n"
 
 

@@ -15,6 +15,7 @@ import pytest
 
 import tiny_world as tw
 from simulator.config.calendar import DAYS_PER_MONTH
+from simulator.model.world import World
 
 X = tw.day_of(tw.SHOCK_DATE)  # day of the regime change: 59
 HORIZON = tw.day_of(tw.END_DATE) + 1  # 365
@@ -42,12 +43,18 @@ def _fifo_expected(orders: pd.DataFrame, capacity: float, lead: float, ready=Non
 
 
 def test_tiny_world_numbers():
-    # the hand computation below rests on these: use 300/month, line twice as fast as use
-    p = tw.tiny_params()
-    assert tw.DAILY_USE_T == pytest.approx(300.0 / (365.25 / 12))
-    assert tw.CAPACITY_T_PER_DAY == pytest.approx(2 * tw.DAILY_USE_T)
-    assert p.licensing.bulk.validity_days >= 1e9
-    assert DAYS_PER_MONTH == pytest.approx(365.25 / 12)
+    """The hand computations below rest on these, derived by the model from the tiny world's
+    inputs: daily use = 300 t/month over DAYS_PER_MONTH, the line twice as fast as use
+    (headroom 1.0), and a bulk licence that never expires within the horizon."""
+    world = World(tw.tiny_params(), 0)
+    stock = world.fabs["fab1"].stocks[("hf", "liquid")]
+    supplier = world.suppliers["jp_hf"]
+    assert stock.daily_use_t == pytest.approx(300.0 / (365.25 / 12))
+    assert tw.DAILY_USE_T == pytest.approx(stock.daily_use_t)
+    assert supplier.capacity_t_per_day("liquid", 0) == pytest.approx(2 * stock.daily_use_t)
+    assert tw.CAPACITY_T_PER_DAY == pytest.approx(supplier.capacity_t_per_day("liquid", 0))
+    (lic,) = world.rec.licences
+    assert lic.regime == "bulk" and lic.valid_until > tw.day_of(tw.END_DATE) + 1e6
 
 
 # --- bulk throughout ------------------------------------------------------------------------
