@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import Calendar
-from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.config.dictionary import SIMULATION_TABLES, columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import KOREA, Params
 from simulator.model.records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
@@ -66,8 +66,20 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
     daily.insert(0, "replication", replication)
     daily.insert(2, "date", _iso(cal, daily["day"]))
 
-    return {"events": events, "licences": lic, "shipments": ship, "daily": daily,
-            "imports_monthly": imports_monthly(p, ship, cal, replication)}
+    built = {"events": events, "licences": lic, "shipments": ship, "daily": daily,
+             "imports_monthly": imports_monthly(p, ship, cal, replication)}
+    return {name: _conform(name, df) for name, df in built.items()}
+
+
+def _conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table in the data dictionary's column order; a column built but not declared, or
+    declared but not built, is a programming error caught here, not in a reader's notebook."""
+    declared = columns(name)
+    if set(df.columns) != set(declared):
+        raise AssertionError(f"table {name}: built {sorted(set(df.columns) ^ set(declared))} "
+                             "differently from the data dictionary (simulator/config/dictionary.py)")
+    # typed as declared even when empty (no event in a quiet world is still a table of events)
+    return df[declared].astype(dtypes(name))
 
 
 def _lapsed_t(lic, horizon_days: int) -> float:

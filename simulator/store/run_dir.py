@@ -15,8 +15,9 @@ from typing import Dict, Sequence
 import pandas as pd
 
 from simulator.config.version import __version__
+from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
-from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.config.dictionary import SIMULATION_TABLES, dtypes, text_columns
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
 
@@ -67,6 +68,7 @@ def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Pat
     out = directory / "tables"
     out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
+        check(name, df)
         df.to_csv(out / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)
     policy_events_table(params).to_csv(out / "policy_events.csv", index=False)
     (directory / "params.json").write_text(json.dumps(to_dict(params), indent=1))
@@ -74,23 +76,17 @@ def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Pat
         json.dumps(run_info(params, config_hash, overrides), indent=2))
 
 
-TEXT_COLUMNS = {"actor", "event", "material", "grade", "origin", "supplier", "fab", "licence_id",
-                "order_id", "order_ids", "detail", "regime", "scope", "outcome", "state", "month",
-                "date"}
-
-
 def load_tables(directory: Path) -> Dict[str, pd.DataFrame]:
-    """The simulation tables of a run directory as the KPI functions expect them: text columns as
-    text with "" for empty (a column that happens to be all empty would otherwise read as NaN
-    floats), everything else as pandas infers it."""
+    """The simulation tables of a run directory, typed as the data dictionary says (text columns
+    as text with "" for empty: a column that happens to be all empty would otherwise read as NaN
+    floats) and validated against it."""
     out = {}
     for name in SIMULATION_TABLES:
         path = directory / "tables" / f"{name}.csv"
-        header = pd.read_csv(path, nrows=0).columns
-        text = [c for c in header if c in TEXT_COLUMNS or c.endswith("_date")]
-        df = pd.read_csv(path, dtype={c: str for c in text}, low_memory=False)
+        text = text_columns(name)
+        df = pd.read_csv(path, dtype=read_dtypes(name), low_memory=False)
         df[text] = df[text].fillna("")
-        out[name] = df
+        out[name] = check(name, df.astype(dtypes(name)))
     return out
 
 

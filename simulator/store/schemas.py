@@ -1,0 +1,55 @@
+"""pandera schemas of the simulation tables, built from the data dictionary
+(`simulator.config.dictionary`): the store validates every table it writes and every table it
+reads back, so a table that is not what the dictionary says never reaches a reader unnoticed."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Dict
+
+import pandas as pd
+import pandera.pandas as pa
+
+from simulator.config.dictionary import DICTIONARY
+
+# text columns are checked as object columns: an element-wise str check costs seconds a run
+_DTYPES = {"int": "int64", "float": "float64", "str": object, "bool": "bool"}
+
+
+_READ = {"int": "int64", "float": "float64", "str": str, "bool": "bool"}
+
+
+def read_dtypes(table: str) -> Dict[str, object]:
+    """dtypes to read a saved table with: a float column whose values all happen to be whole
+    (a day column) must not come back as integers."""
+    return {c.name: _READ[c.dtype] for c in DICTIONARY[table]}
+
+
+class TableError(ValueError):
+    """A table that does not match the data dictionary: the message names table and column."""
+
+
+@lru_cache(maxsize=None)
+def schema(table: str) -> pa.DataFrameSchema:
+    cols = {c.name: pa.Column(_DTYPES[c.dtype], nullable=c.nullable, coerce=False)
+            for c in DICTIONARY[table]}
+    return pa.DataFrameSchema(cols, strict=True, ordered=True, name=table)
+
+
+def check(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Validate `df` as `table`; raise TableError with one line on the first mismatch."""
+    try:
+        return schema(table).validate(df, lazy=False)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
+        text = " ".join(str(exc).split())  # pandera's message spans lines: keep it on one
+        if '"error": "' in text:  # a summary of several errors: the first one says enough
+            text = text.split('"error": "', 1)[1].split(" DataFrameSchema", 1)[0].split('"', 1)[0]
+            text += " the dictionary" if text.endswith(" not in") else ""
+        text = text.split(" contains null values", 1)[0] + (
+            " contains missing values" if " contains null values" in text else "")
+        raise TableError(f"table {table} does not match the data dictionary "
+                         f"(simulator/config/dictionary.py): {text[:300]}") from None
+
+
+def check_all(tables: Dict[str, pd.DataFrame]) -> None:
+    for name, df in tables.items():
+        check(name, df)
