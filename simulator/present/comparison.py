@@ -16,7 +16,6 @@ Only complete runs (with `metrics.json`) are compared.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -25,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.present.render import format_estimate
-from simulator.store.run_dir import read_info
+from simulator.store.run_dir import read_info, read_replications, read_table
 
 def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
     """The rows of comparison.md, (kpi, fab, item, label, digits), for whatever materials and
@@ -68,7 +67,7 @@ def complete_runs(sweep_dir: Path) -> List[Path]:
 
 def labels_for(runs: Sequence[Path]) -> Dict[str, Path]:
     """Label runs by scenario, adding their other overrides where scenarios repeat."""
-    infos = [json.loads((d / "run_info.json").read_text()) for d in runs]
+    infos = [read_info(d) for d in runs]
     scenarios = [i["scenario"] for i in infos]
     out = {}
     for d, info in zip(runs, infos):
@@ -83,8 +82,8 @@ def labels_for(runs: Sequence[Path]) -> Dict[str, Path]:
 def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
     parts = []
     for label, d in runs.items():
-        info = json.loads((d / "run_info.json").read_text())
-        s = pd.read_csv(d / "tables" / "kpi_summary.csv")
+        info = read_info(d)
+        s = read_table(d, "kpi_summary")
         extra = ";".join(o for o in info.get("overrides", []) if not o.startswith("scenario="))
         parts.append(s.assign(label=label, scenario=info["scenario"], overrides=extra, run_dir=d.name))
     cols = ["label", "scenario", "overrides", "run_dir", "kpi", "fab", "item", "mean", "ci95_low",
@@ -94,22 +93,22 @@ def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
 
 def reference_label(runs: Dict[str, Path]) -> str:
     for label, d in runs.items():
-        if json.loads((d / "run_info.json").read_text())["scenario"] == "baseline":
+        if read_info(d)["scenario"] == "baseline":
             return label
     return next(iter(runs))
 
 
 def paired_differences(runs: Dict[str, Path], reference: str) -> pd.DataFrame:
-    ref_info = json.loads((runs[reference] / "run_info.json").read_text())
-    ref = pd.read_csv(runs[reference] / "replications.csv").set_index("replication")
+    ref_info = read_info(runs[reference])
+    ref = read_replications(runs[reference])
     rows = []
     for label, d in runs.items():
         if label == reference:
             continue
-        info = json.loads((d / "run_info.json").read_text())
+        info = read_info(d)
         if info["seed"] != ref_info["seed"]:
             continue  # different streams: pairing would mean nothing
-        other = pd.read_csv(d / "replications.csv").set_index("replication")
+        other = read_replications(d)
         common_reps = ref.index.intersection(other.index)
         for col in other.columns.intersection(ref.columns):
             diff = (other.loc[common_reps, col] - ref.loc[common_reps, col]).dropna()

@@ -9,13 +9,13 @@ figures) and rendered twice, so the Markdown and the HTML cannot disagree; its n
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List
 
 import pandas as pd
 
 from simulator.present.render import Block, format_estimate, to_html, to_markdown
+from simulator.store.run_dir import read_backtest, read_info, read_params_document, read_table
 
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
@@ -113,10 +113,10 @@ def _get(params: dict, path: str):
 
 def build_blocks(run_dir: Path) -> List[Block]:
     """The whole report, section by section, from the run directory's saved outputs."""
-    info = json.loads((run_dir / "run_info.json").read_text())
-    params = json.loads((run_dir / "params.json").read_text())
-    summary = Summary(pd.read_csv(run_dir / "tables" / "kpi_summary.csv"), info["replications"])
-    events = pd.read_csv(run_dir / "tables" / "policy_events.csv", keep_default_na=False)
+    info = read_info(run_dir)
+    params = read_params_document(run_dir)
+    summary = Summary(read_table(run_dir, "kpi_summary"), info["replications"])
+    events = read_table(run_dir, "policy_events", keep_default_na=False)
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
             + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir)
@@ -255,10 +255,9 @@ def _assumption_blocks(params: dict) -> List[Block]:
 
 def _backtest_blocks(run_dir: Path) -> List[Block]:
     """The backtest table (backtest.csv), if the run has one."""
-    path = run_dir / "backtest.csv"
-    if not path.exists():
+    bt = read_backtest(run_dir)
+    if bt is None:
         return []
-    bt = pd.read_csv(path, dtype={"period": str, "inside": str}, keep_default_na=False)
     bt = bt[bt["inside"] != ""]
     if bt.empty:
         return []

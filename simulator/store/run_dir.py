@@ -10,7 +10,7 @@ import json
 import shutil
 import traceback
 from pathlib import Path
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import pandas as pd
 
@@ -99,7 +99,26 @@ def read_info(directory: Path) -> dict:
 
 
 def read_table(directory: Path, name: str, **kw) -> pd.DataFrame:
+    """Any table under tables/ as it is saved (simulation, policy events, KPI summary)."""
     return pd.read_csv(Path(directory) / "tables" / f"{name}.csv", **kw)
+
+
+def read_params_document(directory: Path) -> dict:
+    """params.json as plain data (for reports that quote parameter values)."""
+    return json.loads((Path(directory) / "params.json").read_text())
+
+
+def read_replications(directory: Path) -> pd.DataFrame:
+    """replications.csv: one row per replication, one column per KPI."""
+    return pd.read_csv(Path(directory) / "replications.csv").set_index("replication")
+
+
+def read_backtest(directory: Path) -> Optional[pd.DataFrame]:
+    """backtest.csv, or None if the run has none."""
+    path = Path(directory) / "backtest.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(path, dtype={"period": str, "inside": str}, keep_default_na=False)
 
 
 def write_summary(directory: Path, wide_kpis: pd.DataFrame, summary: pd.DataFrame,

@@ -1,12 +1,13 @@
 """Reading a run directory once: run_info.json and the tables the figures draw from."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
+
+from simulator.store.run_dir import read_info, read_table
 
 from .data_policy import event_marks
 
@@ -29,14 +30,14 @@ class RunTables:
         return event_marks(self.policy)
 
 
-def _read(tables: Path, name: str, **kw) -> pd.DataFrame:
-    return pd.read_csv(tables / f"{name}.csv", **kw)
+def _read(run_dir: Path, name: str, **kw) -> pd.DataFrame:
+    return read_table(run_dir, name, **kw)
 
 
 def read_daily(run_dir: Path, columns: Sequence[str] = DAILY_COLUMNS) -> pd.DataFrame:
     """Only the columns the figures use, with repeated strings as categories: the daily table
     (~600k rows for 20 replications) is the bulk of the reading time."""
-    return _read(Path(run_dir) / "tables", "daily", usecols=list(columns),
+    return _read(Path(run_dir), "daily", usecols=list(columns),
                  dtype={"fab": "category", "material": "category", "grade": "category",
                         "date": "category"})
 
@@ -46,21 +47,19 @@ def read_kpis(run_dir: Path) -> pd.DataFrame:
     path = Path(run_dir) / "tables" / "kpi_summary.csv"
     if not path.exists():
         return pd.DataFrame(columns=KPI_COLUMNS)
-    return pd.read_csv(path, dtype={"kpi": str, "fab": str, "item": str},
-                       keep_default_na=False, na_values={c: [""] for c in KPI_COLUMNS[3:]})
+    return read_table(run_dir, "kpi_summary", dtype={"kpi": str, "fab": str, "item": str},
+                      keep_default_na=False, na_values={c: [""] for c in KPI_COLUMNS[3:]})
 
 
 def read_run(run_dir: Path, daily_columns: Sequence[str] = DAILY_COLUMNS,
              licences: bool = True) -> RunTables:
     run_dir = Path(run_dir)
-    tables = run_dir / "tables"
-    info = json.loads((run_dir / "run_info.json").read_text())
     return RunTables(
-        info=info,
+        info=read_info(run_dir),
         daily=read_daily(run_dir, daily_columns),
-        licences=(_read(tables, "licences", dtype={"grade": str, "fab": str}) if licences
+        licences=(_read(run_dir, "licences", dtype={"grade": str, "fab": str}) if licences
                   else pd.DataFrame()),
-        imports=_read(tables, "imports_monthly", dtype={"month": str}),
-        policy=_read(tables, "policy_events", dtype=str, keep_default_na=False),
+        imports=_read(run_dir, "imports_monthly", dtype={"month": str}),
+        policy=_read(run_dir, "policy_events", dtype=str, keep_default_na=False),
         kpis=read_kpis(run_dir),
     )
