@@ -40,9 +40,13 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
                 ("tts_days", "all", f"{m}.{g}", f"{what}: first shortfall, days after the shock", 0),
                 ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, days", 0)]
     windows = info.get("windows", {})
+    # Kim's post-2 window and the after-lift window where the runs define them, else the last
+    # window the runs define after the pre-shock one
+    chosen = [w for w in ("post2", "after_lift") if w in windows] or [
+        w for w in windows if w != "pre"][-1:]
     for m, mat in materials.items():
         name = mat.get("name", m)
-        for w in ("post2", "after_lift"):
+        for w in chosen:
             if w in windows:
                 span = f"{windows[w]['start'][:7]}…{windows[w]['end'][:7]}"
                 out.append((f"imports_jp_rel_{w}", "all", m,

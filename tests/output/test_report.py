@@ -119,3 +119,44 @@ def test_comparison_headlines_follow_the_runs_materials():
     assert labels[("stockout_days", "gallium.6n")] == "days a fab was short of Gallium"
     assert labels[("stockout_days", "hf.gas")] == "days a fab was short of HF, gas"
     assert "2019-07…2020-12" in labels[("imports_jp_rel_post2", "gallium")]
+
+
+def _with_gallium(p):
+    """The tiny world plus a second material, added as data alone (what a YAML file would add):
+    Japanese gallium by air to the same fab, under the same regimes."""
+    import copy
+
+    from simulator.config.params import GradeConf, LaneConf, MaterialConf, SupplierConf
+    p = copy.deepcopy(p)
+    p.materials["gallium"] = MaterialConf(
+        name="Gallium", hs_code="8112.92", unit_value_usd_per_t=300000.0, initial_cover_days=40.0,
+        grades={"6n": GradeConf(description="6N gallium", mode="air")},
+        pre_shock_imports_t_per_month={"JP": 2.0})
+    p.suppliers["jp_ga"] = SupplierConf(name="Japanese gallium", origin="JP", material="gallium",
+                                        grade_mix={"6n": 1.0}, share_of_origin=1.0,
+                                        capacity_headroom=1.0, production_lead_days=5.0)
+    p.lanes["JP_air"] = LaneConf(origin="JP", mode="air", transit_days_min=1, transit_days_mode=1,
+                                 transit_days_max=1, customs_days=1)
+    p.fabs["fab1"].demand_share["gallium"] = {"6n": 1.0}
+    p.sourcing.elasticity["gallium"] = 2.0
+    for name in ("bulk", "individual", "special_bulk"):
+        p.licensing.regime(name).documents["gallium"] = 7
+    return p
+
+
+def test_a_material_added_as_data_alone_gets_its_rows_panels_and_headlines(tmp_path):
+    sweep = tmp_path / "sweep"
+    for i, (label, regime) in enumerate((("baseline", "bulk"), ("tiny_curbs", "individual"))):
+        p = dataclasses.replace(_with_gallium(_params(label, regime)), scenario_name=label)
+        write_run(simulate(p), sweep / f"{i}_{label}", "h", overrides=[f"scenario={label}"])
+    run = sweep / "1_tiny_curbs"
+    report = (run / "report.md").read_text()
+    assert "gallium.6n" in report  # per fab x grade rows
+    assert "| gallium | imports from Japan" in report  # trade rows
+    assert (run / "figures" / "inventory_cover.png").exists()
+    summary = pd.read_csv(run / "tables" / "kpi_summary.csv")
+    assert {"gallium.6n", "gallium"} <= set(summary["item"])
+    out = build_comparison(sweep)
+    md = (out / "comparison.md").read_text()
+    assert "days a fab was short of Gallium" in md
+    assert "Gallium: imports from Japan" in md
