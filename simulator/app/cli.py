@@ -89,5 +89,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["calibrate"]:  # its own options, --help included, go to its own parser
+        from simulator.app.calibrate import main as calibrate_main
+        return calibrate_main(argv[1:])
     args = parser().parse_args(argv)
     return args.func(args)

@@ -124,3 +124,17 @@ def test_command_line_refuses_a_bad_file_without_traceback(tmp_path):
     assert len(bt) == 1 and bt["inside"].iloc[0] == "yes"
     assert (run / "figures" / "backtest.png").exists() and (run / "figures" / "backtest.pdf").exists()
     assert np.isclose(bt["simulated_mean"].iloc[0], 45.0)
+
+
+def test_one_command_line_lists_its_commands():
+    out = subprocess.run([sys.executable, "-m", "simulator", "--help"], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode == 0
+    for command in ("rebuild", "compare", "backtest", "calibrate"):
+        assert command in out.stdout
+    out = subprocess.run([sys.executable, "-m", "simulator", "calibrate", "--help"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "--replications" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "simulator", "compare", str(ROOT / "nowhere")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
