@@ -36,13 +36,7 @@ FIGURES = [
 ]
 
 # Key assumptions: (what, params path, where it comes from). Values are read from params.json.
-ASSUMPTIONS = [
-    ("Initial stock, HF (days of use)", "materials.hf.initial_cover_days",
-     "FACTS.md: ~2.5 months at Samsung and SK hynix (TrendForce, L-M)"),
-    ("Initial stock, photoresist (days)", "materials.photoresist.initial_cover_days",
-     "FACTS.md: two weeks to two months (ETNews; Nikkei; AnandTech, M), mid-range"),
-    ("Initial stock, FPI (days)", "materials.fpi.initial_cover_days",
-     "FACTS.md: Samsung Display 2-3 months (BusinessKorea, L-M)"),
+ASSUMPTIONS = [  # world-wide parameters: (what, params path, where it comes from)
     ("Override of every initial stock (days)", "fab.initial_cover_days", "none: material defaults"),
     ("Stockpiling: extra cover per unit of perceived risk (days)", "fab.risk_cover_days",
      "calibrated: OBSERVED.md (no fab lost output); FACTS.md: Samsung sought 6-10 months of EUV resist"),
@@ -51,8 +45,6 @@ ASSUMPTIONS = [
     ("Perceived risk: floor once a dispute has begun", "risk.floor", "Kim (2024)"),
     ("Contract term of a switched source (days)", "sourcing.contract_term_days",
      "calibrated: OBSERVED.md (2021-22 shares, post-lift HF)"),
-    ("Finished goods a Japanese maker holds for Korea (days of flow; JSR shown)",
-     "suppliers.jsr.finished_stock_days", "calibrated: OBSERVED.md (no fab lost output): the rush"),
     ("Ration saving (share of use)", "fab.ration_saving",
      "assumption; FACTS.md: firms halved inputs in some steps"),
     ("Case officers reviewing licence files", "licensing.reviewers",
@@ -64,10 +56,15 @@ ASSUMPTIONS = [
     ("Individual licence: validity (days)", "licensing.individual.validity_days", "FACTS.md: 6 months"),
     ("Switching adjustment (days)", "fab.switching_adjustment_days", "assumption"),
     ("Supplier commitment horizon (days of capacity)", "sourcing.max_backlog_days", "assumption"),
-    ("CES elasticity, HF", "sourcing.elasticity.hf", "Kim (2024)"),
-    ("Cost multiplier on Japanese HF under individual licensing",
-     "sourcing.cost_multiplier.individual.hf", "Kim (2024)"),
     ("Home bias for Korean sources", "sourcing.home_bias", "assumption (1 = none)"),
+]
+# per material of the run: (what, params path with {m}, where it comes from)
+MATERIAL_ASSUMPTIONS = [
+    ("Initial stock, {name} (days of use)", "materials.{m}.initial_cover_days",
+     "configs/materials: FACTS.md buffers (each value's source is in its comment)"),
+    ("CES elasticity, {name}", "sourcing.elasticity.{m}", "Kim (2024) for the default materials"),
+    ("Cost multiplier on Japanese {name} under individual licensing",
+     "sourcing.cost_multiplier.individual.{m}", "Kim (2024) for the default materials"),
 ]
 
 
@@ -242,11 +239,22 @@ def _figure_blocks(run_dir: Path) -> List[Block]:
 
 
 def _assumption_blocks(params: dict) -> List[Block]:
-    rows = [["parameter", "value", "source"]]
-    for label, path, source in ASSUMPTIONS:
+    def value_of(path):
         value = _get(params, path)
-        rows.append([label, "default" if value is None else f"{value:g}" if isinstance(value, float)
-                     else str(value), source])
+        return ("default" if value is None else f"{value:g}" if isinstance(value, float)
+                else str(value))
+
+    rows = [["parameter", "value", "source"]]
+    rows += [[label, value_of(path), source] for label, path, source in ASSUMPTIONS]
+    japanese = {s.get("finished_stock_days") for s in params.get("suppliers", {}).values()
+                if s.get("origin") == "JP"}
+    if japanese:
+        rows.append(["Finished goods Japanese makers hold for Korea (days of flow)",
+                     f"{japanese.pop():g}" if len(japanese) == 1 else "varies by maker",
+                     "calibrated: OBSERVED.md (no fab lost output): the rush"])
+    for m, mat in params.get("materials", {}).items():
+        rows += [[label.format(name=mat.get("name", m)), value_of(path.format(m=m)), source]
+                 for label, path, source in MATERIAL_ASSUMPTIONS]
     return [Block("h2", "Key assumptions and their sources"), Block("table", rows=rows),
             Block("p", "Every default in configs/ cites its source (FACTS.md or the literature) "
                        "or says it is an assumption; params.json in this directory holds every "

@@ -153,6 +153,7 @@ def test_a_material_added_as_data_alone_gets_its_rows_panels_and_headlines(tmp_p
     report = (run / "report.md").read_text()
     assert "gallium.6n" in report  # per fab x grade rows
     assert "| gallium | imports from Japan" in report  # trade rows
+    assert "| CES elasticity, Gallium | 2 |" in report  # key assumptions of the run's materials
     assert (run / "figures" / "inventory_cover.png").exists()
     summary = pd.read_csv(run / "tables" / "kpi_summary.csv")
     assert {"gallium.6n", "gallium"} <= set(summary["item"])
