@@ -58,7 +58,8 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
     table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
     if not table.empty:
         (run_dir / "figures").mkdir(exist_ok=True)
-        _save(plot_backtest(table), run_dir / "figures", "backtest")
+        _save(plot_backtest(table, read_info(run_dir, missing_ok=True)), run_dir / "figures",
+              "backtest")
     return table
 
 

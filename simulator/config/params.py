@@ -32,6 +32,7 @@ class GradeConf:
 @dataclass
 class MaterialConf:
     name: str = "???"
+    short_name: str = ""  # for figure titles and legends ("" = name)
     hs_code: str = "???"
     unit_value_usd_per_t: float = "???"  # type: ignore[assignment]
     initial_cover_days: float = "???"  # type: ignore[assignment]
@@ -216,6 +217,8 @@ class Params:
     sourcing: SourcingConf = field(default_factory=SourcingConf)
     licensing: LicensingConf = field(default_factory=LicensingConf)
     risk: RiskConf = field(default_factory=RiskConf)
+    # display names of the origin countries' codes, for figures and reports (code -> name)
+    origins: Dict[str, str] = field(default_factory=dict)
     timeline: Dict[str, EventConf] = field(default_factory=dict)
     metrics: MetricsConf = field(default_factory=MetricsConf)
     run: RunConf = field(default_factory=RunConf)

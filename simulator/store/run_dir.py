@@ -40,7 +40,9 @@ def run_info(p: Params, config_hash: str, overrides: Sequence[str]) -> dict:
         "observed_licence_lags_days": {k: list(v) for k, v in p.metrics.observed_licence_lags_days.items()},
         # the statutory review window of individual licences, as this run had it
         "statutory_review_days": p.licensing.individual.review_days_max,
-        "materials": {m: {"name": mat.name, "unit_value_usd_per_t": mat.unit_value_usd_per_t,
+        "origin_names": dict(p.origins),
+        "materials": {m: {"name": mat.name, "short_name": mat.short_name or mat.name,
+                          "unit_value_usd_per_t": mat.unit_value_usd_per_t,
                           "grades": list(mat.grades)} for m, mat in p.materials.items()},
         "fabs": {f: fab.name for f, fab in p.fabs.items()},
         "fab_output_units": {f: fab.output_unit for f, fab in p.fabs.items()},
@@ -94,8 +96,12 @@ def read_params(directory: Path) -> Params:
     return from_dict(Params, json.loads((Path(directory) / "params.json").read_text()))
 
 
-def read_info(directory: Path) -> dict:
-    return json.loads((Path(directory) / "run_info.json").read_text())
+def read_info(directory: Path, missing_ok: bool = False) -> Optional[dict]:
+    """run_info.json; None if it is missing and `missing_ok` (a bare table directory)."""
+    path = Path(directory) / "run_info.json"
+    if missing_ok and not path.exists():
+        return None
+    return json.loads(path.read_text())
 
 
 def read_table(directory: Path, name: str, **kw) -> pd.DataFrame:

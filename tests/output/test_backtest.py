@@ -138,3 +138,15 @@ def test_one_command_line_lists_its_commands():
     out = subprocess.run([sys.executable, "-m", "simulator", "compare", str(ROOT / "nowhere")],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+
+
+def test_the_backtest_figure_names_materials_and_origins_as_the_run_does(tmp_path):
+    from simulator.present.figures.backtest import plot_backtest
+    obs = load_observed(_write(tmp_path, HEADER + "2021Q1,hf,JP,tonnes,45,test,H,\n"))
+    info = {"materials": {"hf": {"name": "Hydrogen fluoride", "short_name": "HF*"}},
+            "origin_names": {"JP": "Nippon"}}
+    fig = plot_backtest(backtest(_imports(), obs), info)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    assert "HF* from Nippon" in titles

@@ -198,7 +198,7 @@ def write_run(root: Path, with_events: bool, name: str = None, inventory_factor:
         "windows": {"pre": {"start": START, "end": "2019-01-14"}},
         "observed_licence_lags_days": {"hf.liquid": [25.0, 40.0], "photoresist.standard": [20.0],
                                        "hf.gas": [30.0]},
-        "materials": {"hf": {"name": "Hydrogen fluoride", "unit_value_usd_per_t": 1.0,
+        "materials": {"hf": {"name": "Hydrogen fluoride", "short_name": "HF", "unit_value_usd_per_t": 1.0,
                              "grades": ["liquid", "gas"]},
                       "photoresist": {"name": "Photoresist", "unit_value_usd_per_t": 1.0,
                                       "grades": ["standard"]}},
@@ -334,7 +334,10 @@ def test_inventory_cover_figure_draws_the_weekly_medians(drawn):
 
 
 def test_review_times_excludes_pre_start_pending_and_unapproved():
-    rt = F.review_times(make_licences(), {"hf": ["liquid", "gas"], "photoresist": ["standard"]})
+    info = {"materials": {"hf": {"short_name": "HF", "grades": ["liquid", "gas"]},
+                          "photoresist": {"name": "Photoresist", "grades": ["standard"]}}}
+    rt = F.review_times(make_licences(), {"hf": ["liquid", "gas"], "photoresist": ["standard"]},
+                        info)
     assert set(rt.licence_id) == {"B1", "B2", "I1", "I2", "I3", "I4", "I6", "S1"}
     by_id = rt.set_index("licence_id")
     assert by_id.loc["I1", "review_days"] == 30

@@ -4,7 +4,7 @@ simulated mean a line across it, the observed value a marker (a triangle for a b
 validation window (2019-07 to 2020-12, never calibrated to) is shaded."""
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pandas as pd
 from matplotlib.lines import Line2D
@@ -20,7 +20,6 @@ OUTSIDE_COLOUR = "#D55E00"
 MEASURE_LABELS = {"tonnes": "tonnes in the period", "value_usd": "US$ million in the period",
                   "share_pct": "% of imports"}
 MEASURE_SCALE = {"tonnes": 1.0, "value_usd": 1e-6, "share_pct": 1.0}
-ORIGIN_NAMES = S.ORIGIN_NAMES
 
 
 def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
@@ -30,7 +29,7 @@ def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
             pd.Period(months[-1], freq="M").end_time.normalize() + pd.Timedelta(days=1))
 
 
-def plot_backtest(table: pd.DataFrame):
+def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     t = table[table["inside"] != ""].copy()
     panels: List[tuple] = list(dict.fromkeys(zip(t["material"], t["origin"], t["measure"])))
     spans = [_span(p) for p in t["period"]]
@@ -68,8 +67,8 @@ def plot_backtest(table: pd.DataFrame):
             colour = INSIDE_COLOUR if r.inside == "yes" else OUTSIDE_COLOUR
             ax.plot([r.x0 + w / 2], [r.observed * scale], marker=marker, color=colour,
                     markersize=6, ls="none", zorder=4)
-        ax.set_title(f"{S.SHORT_MATERIAL.get(material, material)} from "
-                     f"{ORIGIN_NAMES.get(origin, origin)}", loc="left", fontsize=10)
+        ax.set_title(f"{S.material_name(info, material)} from "
+                     f"{S.origin_name(info, origin)}", loc="left", fontsize=10)
         ax.set_ylabel(MEASURE_LABELS[measure])
         S._date_axis(ax, start, end)
         top = max((d[["band_high", "observed"]].max().max()) * scale * 1.15, 1e-9)

@@ -86,7 +86,7 @@ def _source(t: dict) -> str:
 
 
 def _events_note(t: dict) -> str:
-    key = S._event_key(t["marks"])
+    key = S._event_key(t["marks"], _info(t))
     if key and t["no_events"]:
         key += f" No policy events in: {', '.join(t['no_events'])}."
     return key
@@ -223,7 +223,7 @@ def plot_compare_imports_japan(t: dict, out_dir: Path) -> List[Path]:
 
     footer = [_source(t) + " Korean customs view: imports from Japan, all grades summed, "
               "tonnes per month; lines: mean across replications.", _events_note(t)]
-    titles = [S.SHORT_MATERIAL.get(m, m) + (" (all grades)" if len(S._grades_of(info, m)) > 1
+    titles = [S.material_name(info, m) + (" (all grades)" if len(S._grades_of(info, m)) > 1
                                             else "") for m in mats]
     return _line_panels(t, "imports_jp", "material", mats, titles, "Tonnes per month",
                         footer, "Monthly imports from Japan by scenario",

@@ -6,7 +6,7 @@ from typing import Dict, Optional, Sequence
 import pandas as pd
 
 from .data import _as_bool, _grade, _item
-from .style import REGIME_NAMES, SHORT_MATERIAL
+from .style import REGIME_NAMES, material_name
 
 REGIME_RANK = {"bulk": 0, "individual": 1, "special_bulk": 2}
 
@@ -34,20 +34,25 @@ def _row_order(material: str, regime: str, grade: str, renewal, grades) -> tuple
     return (mi, material, REGIME_RANK.get(regime, 9), gi, grade, int(bool(renewal)))
 
 
-def _group_label(group: str) -> str:
+def _group_label(group: str, info: Optional[dict] = None) -> str:
+    """`material` or `material.grade` as a reader reads it: the run's name for the material,
+    and the grade where the material has several."""
     material, _, grade = group.partition(".")
-    short = SHORT_MATERIAL.get(material, material)
+    short = material_name(info, material)
+    grades = (info or {}).get("materials", {}).get(material, {}).get("grades", [])
     if not grade:
-        return f"{short} (all grades)" if material == "hf" else short
-    return short if grade == "standard" else f"{short} {grade}"
+        return f"{short} (all grades)" if len(grades) > 1 else short
+    return short if len(grades) <= 1 else f"{short} {grade}"
 
 
-def _row_label(group: str, regime: str, renewal: bool, has_both: bool) -> str:
-    return f"{_group_label(group)} · {_regime_row(regime, renewal, has_both)}"
+def _row_label(group: str, regime: str, renewal: bool, has_both: bool,
+               info: Optional[dict] = None) -> str:
+    return f"{_group_label(group, info)} · {_regime_row(regime, renewal, has_both)}"
 
 
 def review_times(licences: pd.DataFrame,
-                 grades: Optional[Dict[str, Sequence[str]]] = None) -> pd.DataFrame:
+                 grades: Optional[Dict[str, Sequence[str]]] = None,
+                 info: Optional[dict] = None) -> pd.DataFrame:
     """Review times of approved licence applications made during the run, one row each.
 
     Excludes licences granted before the run started (`pre_start`), undecided (pending) and
@@ -70,7 +75,7 @@ def review_times(licences: pd.DataFrame,
     L = L.loc[keep].copy()
     L["group"] = _item(L["material"], L["grade"])
     both = L.groupby(["group", "regime"])["renewal"].agg(lambda r: r.any() and not r.all())
-    L["row"] = [_row_label(g, reg, ren, bool(both.get((g, reg), False)))
+    L["row"] = [_row_label(g, reg, ren, bool(both.get((g, reg), False)), info)
                 for g, reg, ren in zip(L["group"], L["regime"], L["renewal"])]
     L["row_order"] = [_row_order(m, reg, g, ren, grades)
                       for m, reg, g, ren in zip(L["material"], L["regime"], L["grade"],

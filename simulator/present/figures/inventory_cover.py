@@ -56,7 +56,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
         f"darker) and {o1 - o0:.0%} ({o0 * 100:.0f}th–{o1 * 100:.0f}th) of replications. "
         "Cover = inventory ÷ planned daily use; 0 = stock-out. Each column shares its y-axis."
         + (f" Outer band cut at the top of the axis in: {', '.join(clipped)}." if clipped else ""),
-        S._event_key(marks),
+        S._event_key(marks, info),
     ]
     nrows, ncols = len(fabs), len(items)
     fig, body = S._new_figure((max(12.0, 3.1 * ncols + 1.4), 2.05 * nrows + 2.9), footer)

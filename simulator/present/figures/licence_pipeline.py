@@ -25,7 +25,7 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
     with the observed 2019 lags (different quantities: the first approval also waits for the
     first application), on the same day axis."""
     grades = {m: list(v.get("grades", [])) for m, v in info.get("materials", {}).items()}
-    rt = review_times(licences, grades)
+    rt = review_times(licences, grades, info)
     observed = info.get("observed_licence_lags_days", {}) or {}
     shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
     lags = first_approval_lags(licences, str(shock.date()), grades)
@@ -36,11 +36,11 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
     for item in dict.fromkeys(list(observed) + list(lags["item"])):
         m, _, gr = item.partition(".")
         order = _row_order(m, "individual", gr, False, grades)
-        ind = _row_label(item, "individual", False, False)
+        ind = _row_label(item, "individual", False, False, info)
         if ind not in rows:  # e.g. a baseline run: say so rather than drop the row
             rows[ind] = dict(order=order, values=np.array([]), kind="review",
                              regime="individual", item=item)
-        rows[f"{_group_label(item)} · days to first approval"] = dict(
+        rows[f"{_group_label(item, info)} · days to first approval"] = dict(
             order=order[:-1] + (5,), values=lags.loc[lags["item"] == item, "lag_days"].to_numpy(),
             kind="first", regime=None, item=item)
     ordered = sorted(rows.items(), key=lambda kv: kv[1]["order"])
@@ -155,7 +155,7 @@ def _draw_activity(axes, activity: pd.DataFrame, materials: List[str], marks: pd
                          f"applied, {t['approvals']:,.1f} approved")
         ax.set_ylim(0, top / 0.64)  # headroom for the totals box in the upper right
         rows = S._mark_events(ax, marks, m)
-        ax.set_title(S.SHORT_MATERIAL.get(m, m), loc="left", pad=6 + 15 * rows)
+        ax.set_title(S.material_name(info, m), loc="left", pad=6 + 15 * rows)
         if notes:
             ax.text(0.99, 0.97, "Per run, whole horizon:\n" + "\n".join(notes),
                     transform=ax.transAxes, ha="right", va="top", fontsize=S.NOTE_FONTSIZE,
@@ -191,7 +191,7 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
         "(b) Applications by month applied, approvals by month decided, mean across "
         f"{n_rep} replications; licences held before the run are not counted. Bulk licences are "
         "exporter-wide (one per exporter and material), so they are few.",
-        S._event_key(marks),
+        S._event_key(marks, info),
     ]
     top_h = 0.42 * len(ordered) + 1.9
     bottom_h = 4.3

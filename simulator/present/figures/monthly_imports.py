@@ -26,7 +26,7 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
         S._source_line(info) + " Korean customs view: imports only (domestic supply excluded), "
         "all grades summed. Stacks: mean across replications, tonnes per month. Japan's share: "
         f"median across replications, shaded {S.BAND[0]:.0%}–{S.BAND[1]:.0%}.",
-        S._event_key(marks),
+        S._event_key(marks, info),
     ]
     n = max(len(materials), 1)
     fig, body = S._new_figure((4.3 * n + 0.6, 7.2), footer)
@@ -46,7 +46,7 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
         ax.margins(y=0.05)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         rows = S._mark_events(ax, marks, m)
-        name = S.SHORT_MATERIAL.get(m, m)
+        name = S.material_name(info, m)
         ax.set_title(f"{name}" + (" (all grades)" if len(S._grades_of(info, m)) > 1 else ""),
                      loc="left", pad=6 + 15 * rows)
         s = share[share["material"] == m]
@@ -61,7 +61,7 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
         if j == 0:
             ax.set_ylabel("Imports (tonnes per month)")
             ax2.set_ylabel("Japan's share (%)")
-    handles = [Patch(facecolor=S.ORIGIN_COLOURS.get(o, "#999999"), label=S.ORIGIN_NAMES.get(o, o))
+    handles = [Patch(facecolor=S.ORIGIN_COLOURS.get(o, "#999999"), label=S.origin_name(info, o))
                for o in origins]
     handles += S._event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))

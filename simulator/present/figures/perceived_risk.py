@@ -33,7 +33,7 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
         "decaying to a floor once a dispute has begun. It sets the fabs' stockpile targets and the "
         "effective cost of Japanese supply. Lines of materials that received the same signals "
         "coincide.",
-        S._event_key(marks) or "No policy events in this scenario.",
+        S._event_key(marks, info) or "No policy events in this scenario.",
     ]
     fig, body = S._new_figure((12, 4.6), footer)
     ax = body.subplots()
@@ -43,7 +43,7 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
         colour, style = S.LINE_COLOURS[i % len(S.LINE_COLOURS)], S.LINE_STYLES[i % len(S.LINE_STYLES)]
         ax.plot(s["date"], s["perceived_risk"], color=colour, ls=style, lw=1.8)
         handles.append(Line2D([], [], color=colour, ls=style, lw=1.8,
-                              label=S.SHORT_MATERIAL.get(m, m)))
+                              label=S.material_name(info, m)))
     S._date_axis(ax, start, end)
     ax.set_ylim(0, max(0.5, float(series["perceived_risk"].max()) * 1.1 if len(series) else 0.5))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

@@ -20,7 +20,7 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
     footer = [
         S._source_line(info) + " Regime per material as set by the scenario's policy events; "
         "every material starts under bulk (general) licensing.",
-        S._event_key(marks) or "No policy events in this scenario.",
+        S._event_key(marks, info) or "No policy events in this scenario.",
     ]
     fig, body = S._new_figure((12, 0.75 * len(materials) + 2.4), footer)
     ax = body.subplots()
@@ -41,7 +41,7 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
                 ax.text((x0 + x1) / 2, i, name, ha="center", va="center", fontsize=9.5,
                         color="white" if seg.regime != "bulk" else "#000000", fontweight="bold")
     ax.set_yticks(range(len(materials)),
-                  [S.SHORT_MATERIAL.get(m, m) for m in materials])
+                  [S.material_name(info, m) for m in materials])
     ax.set_ylim(len(materials) - 0.4, -0.6)
     ax.tick_params(axis="y", length=0)
     rows = S._mark_events(ax, marks, None)

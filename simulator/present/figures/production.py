@@ -105,7 +105,7 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
         "post-shock days of 100 − output %. Bars: mean across replications; whiskers and "
         "figures in brackets: 95 % confidence interval (kpi_summary: lost_production_pct, "
         "item all).",
-        S._event_key(marks),
+        S._event_key(marks, info),
     ]
     w0, w1 = disruption_window(data, start, end, shock)
     if (w0, w1) != (start, end):

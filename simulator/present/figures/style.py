@@ -42,8 +42,6 @@ LINE_STYLES = ["-", (0, (5, 1.5)), (0, (5, 1.5, 1.2, 1.5)), (0, (1.2, 1.2))]
 # scenarios in comparison figures: the first (usually the baseline) in black, then the rest
 SCENARIO_COLOURS = ["#000000", "#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 SCENARIO_STYLES = ["-", (0, (5, 1.5)), "-", (0, (6, 1.5, 1.5, 1.5)), (0, (1.5, 1.2)), "-", "-"]
-ORIGIN_NAMES = {"JP": "Japan", "CN": "China", "TW": "Taiwan", "US": "United States",
-                "BE": "Belgium", "ROW": "Rest of world", "KR": "Korea (domestic)"}
 ORIGIN_ORDER = ["JP", "CN", "TW", "US", "BE", "ROW"]
 # Japan in vermillion (the colour the eye goes to first) and at the bottom of each stack so that
 # its collapse after the curbs is read against a flat baseline
@@ -51,7 +49,17 @@ ORIGIN_COLOURS = {"JP": "#D55E00", "CN": "#E69F00", "TW": "#56B4E9", "US": "#007
                   "BE": "#009E73", "ROW": "#CC79A7", "KR": "#000000"}
 REGIME_COLOURS = {"bulk": "#009E73", "individual": "#D55E00", "special_bulk": "#0072B2"}
 REGIME_NAMES = {"bulk": "Bulk", "individual": "Individual", "special_bulk": "Special bulk"}
-SHORT_MATERIAL = {"hf": "HF", "photoresist": "Photoresist", "fpi": "FPI"}
+
+
+def material_name(info: Optional[dict], material: str) -> str:
+    """A material's display name as the run has it (short name, else name, else its id)."""
+    mat = (info or {}).get("materials", {}).get(material, {})
+    return mat.get("short_name") or mat.get("name") or material
+
+
+def origin_name(info: Optional[dict], origin: str) -> str:
+    """A country's display name as the run has it (else its code)."""
+    return (info or {}).get("origin_names", {}).get(origin, origin)
 # time to survive / recover markers
 TTS_COLOUR, BUFFER_COLOUR, TTR_COLOUR = "#D55E00", "#0072B2", "#000000"
 EVENT_COLOUR = "#555555"
@@ -101,7 +109,7 @@ def _fmt_date(ts: pd.Timestamp) -> str:
 
 def _panel_title(material: str, grade: str, info: dict) -> str:
     grades = info.get("materials", {}).get(material, {}).get("grades", [grade])
-    short = SHORT_MATERIAL.get(material, material)
+    short = material_name(info, material)
     return short if (len(grades) <= 1 or not grade) else f"{short}, {grade} grade"
 
 
@@ -261,7 +269,7 @@ def _event_handle(marks: pd.DataFrame) -> list:
                    label="Policy event [n], see notes")]
 
 
-def _event_key(marks: pd.DataFrame) -> str:
+def _event_key(marks: pd.DataFrame, info: Optional[dict] = None) -> str:
     """The key that explains the numbered event markers, for the notes footer.
 
     A `scenarios` column (comparison figures) names the runs an event belongs to when it is not
@@ -272,7 +280,7 @@ def _event_key(marks: pd.DataFrame) -> str:
     for ev in marks.to_dict("records"):
         scope = ""
         if ev["materials"]:
-            scope = ", " + "/".join(SHORT_MATERIAL.get(m, m)
+            scope = ", " + "/".join(material_name(info, m)
                                     for m in ev["materials"]) + " only"
         if ev.get("scenarios"):
             scope += "; " + ", ".join(ev["scenarios"])

@@ -71,7 +71,7 @@ def day_axis(ax, horizon: float, label: str, beyond: float = BEYOND) -> None:
 
 def row_labels(ax, rows: dict, headers: dict, bottom: float, info: dict) -> None:
     ticks = [(y, S._fab_name(info, f), True) for f, y in headers.items()]
-    ticks += [(y, _group_label(item), False) for (_, item), y in rows.items()]
+    ticks += [(y, _group_label(item, info), False) for (_, item), y in rows.items()]
     ticks.sort()
     ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
     for tick, (_, _, bold) in zip(ax.get_yticklabels(), ticks):
