@@ -65,7 +65,7 @@ def period_months(period: str) -> List[str]:
     if m:
         a, b = pd.Period(m.group(1), freq="M"), pd.Period(m.group(2), freq="M")
         if b < a:
-            raise ValueError(f"range ends before it starts")
+            raise ValueError("range ends before it starts")
         return [str(p) for p in pd.period_range(a, b, freq="M")]
     raise ValueError("not a month (2019-06), quarter (2019Q3), year (2021) or range (2022-01..2022-11)")
 

@@ -61,12 +61,6 @@ def _backtest(args) -> int:
     return 0
 
 
-def _calibrate(args) -> int:
-    from simulator.app.calibrate import main as calibrate_main
-
-    return calibrate_main(args.rest)
-
-
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m simulator", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -81,10 +75,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("files", nargs="*", help="observed-data CSV files (default: data/observed/*.csv)")
     p.set_defaults(func=_backtest)
-    p = sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md",
-                       add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_calibrate)
+    # listed for --help; main() hands calibrate its own arguments (its own parser)
+    sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md")
     return ap
 
 

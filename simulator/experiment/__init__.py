@@ -16,7 +16,8 @@ from typing import Dict, Optional
 import pandas as pd
 
 from simulator.config.params import Params
-from simulator.experiment.tables import TABLES, build_tables
+from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.experiment.tables import build_tables
 from simulator.config.validation import validate
 from simulator.model.world import World
 
@@ -63,5 +64,5 @@ def simulate(params: Params, replications: Optional[int] = None, seed: Optional[
     else:
         with ProcessPoolExecutor(max_workers=n) as pool:
             parts = list(pool.map(run_replication, [params] * len(reps), reps))
-    tables = {name: pd.concat([part[name] for part in parts], ignore_index=True) for name in TABLES}
+    tables = {name: pd.concat([part[name] for part in parts], ignore_index=True) for name in SIMULATION_TABLES}
     return Results(params=params, tables=tables)

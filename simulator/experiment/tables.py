@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import Calendar
-from simulator.config.dictionary import SIMULATION_TABLES, columns, dtypes
+from simulator.config.dictionary import columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import KOREA, Params
 from simulator.model.records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
 
-TABLES = SIMULATION_TABLES
 
 
 def _iso(cal: Calendar, days) -> np.ndarray:

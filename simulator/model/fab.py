@@ -220,16 +220,17 @@ class Fab:
                                   day)
 
         japan = sum(sh for l, sh in zip(links, shares) if l.supplier.licensed)
-        self._note_held(stock, links, shares, day)
+        # what a buyer plans to wait for each source's licence (nothing outside Japanese licensing)
+        waits = [self.authority.expected_wait_days(l.supplier.id, self.id, m)
+                 if l.supplier.licensed else 0.0 for l in links]
+        self._note_held(stock, links, shares, waits, day)
         cover_target = stock.base_cover_days + self.policy.risk_cover_days * risk * japan
         per_contract = regime != "bulk"
-        for link, share in zip(links, shares):
+        for link, share, wait in zip(links, shares, waits):
             link.share = float(share)
             # each source has its own order-up-to position: its share of the stock target over
             # its own expected lead time, less its share of stock on hand and its open orders
             position = share * stock.on_hand_t + sum(o.quantity_t for o in link.open.values())
-            wait = (self.authority.expected_wait_days(link.supplier.id, self.id, m)
-                    if link.supplier.licensed else 0.0)
             wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
                                                   + self.policy.review_period_days)
             if (per_contract and link.supplier.licensed and self.policy.one_application_in_flight
@@ -243,16 +244,16 @@ class Fab:
                 continue
             self._place(stock, link, qty, day, urgent)
 
-    def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares, day: int) -> None:
+    def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares,
+                   waits: List[float], day: int) -> None:
         """The share of supply held on licences, and the latest day the buyer expects them: the
         application of the oldest waiting order plus document preparation and statutory window."""
         stock.held_share = 0.0
         stock.held_until_day = day
-        for link, share in zip(links, shares):
+        for link, share, wait in zip(links, shares, waits):
             if not (link.supplier.licensed and link.awaiting_licence()):
                 continue
             waiting = [o.ordered_day for o in link.open.values() if o.state == AWAITING_LICENCE]
-            wait = self.authority.expected_wait_days(link.supplier.id, self.id, stock.material)
             stock.held_share += float(share)
             stock.held_until_day = max(stock.held_until_day, min(waiting) + wait)
 

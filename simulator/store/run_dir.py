@@ -7,8 +7,6 @@ The order in which a run is written, and how a failure is recorded, is the pipel
 from __future__ import annotations
 
 import json
-import shutil
-import traceback
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 

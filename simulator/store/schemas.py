@@ -9,19 +9,16 @@ from typing import Dict
 import pandas as pd
 import pandera.pandas as pa
 
-from simulator.config.dictionary import DICTIONARY
+from simulator.config.dictionary import DICTIONARY, dtypes
 
 # text columns are checked as object columns: an element-wise str check costs seconds a run
 _DTYPES = {"int": "int64", "float": "float64", "str": object, "bool": "bool"}
 
 
-_READ = {"int": "int64", "float": "float64", "str": str, "bool": "bool"}
-
-
 def read_dtypes(table: str) -> Dict[str, object]:
-    """dtypes to read a saved table with: a float column whose values all happen to be whole
-    (a day column) must not come back as integers."""
-    return {c.name: _READ[c.dtype] for c in DICTIONARY[table]}
+    """dtypes to read a saved table with (the dictionary's, text read as text): a float column
+    whose values all happen to be whole (a day column) must not come back as integers."""
+    return {name: str if dtype == "object" else dtype for name, dtype in dtypes(table).items()}
 
 
 class TableError(ValueError):

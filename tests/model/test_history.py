@@ -3,7 +3,6 @@ world. Slow (the whole 2018-2024 horizon, eight replications): `python -m pytest
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 

@@ -2,7 +2,6 @@
 shipping lane, a supplier's shared line and the licensing authority on hand-built environments."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -152,7 +151,7 @@ def test_a_consignee_files_one_test_case_then_the_rest_with_a_precedent():
     got = {}
 
     def buyer(order):
-        lic = yield from auth.obtain(order)
+        yield from auth.obtain(order)
         got[order.supplier] = env.now
 
     env.process(buyer(_order(rec, supplier="jp_a")))
