@@ -17,7 +17,7 @@ from simulator.config.calendar import Calendar
 from simulator.config.dictionary import columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import KOREA, Params
-from simulator.model.records import DAILY_COLUMNS, EVENT_COLUMNS, Recorder
+from simulator.model.records import EVENT_COLUMNS, Recorder
 
 
 
@@ -61,13 +61,53 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
     for col in ("ordered", "exported", "arrived", "ended"):
         ship.insert(ship.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, ship[f"{col}_day"]))
 
-    daily = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
-    daily.insert(0, "replication", replication)
-    daily.insert(2, "date", _iso(cal, daily["day"]))
+    daily = daily_table(rec, cal, replication)
 
     built = {"events": events, "licences": lic, "shipments": ship, "daily": daily,
              "imports_monthly": imports_monthly(p, ship, cal, replication)}
     return {name: _conform(name, df) for name, df in built.items()}
+
+
+def daily_table(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
+    """`daily` from the fabs' series: day-major, then fabs and their grades in set-up order; a
+    fab's output on a day is its scarcest input's (the minimum over its grades)."""
+    series = rec.daily
+    days = cal.horizon_days
+    n = len(series)
+
+    def grid(attr):  # (days, series) so that rows run day by day
+        if n == 0:
+            return np.empty((days, 0))
+        return np.column_stack([np.asarray(getattr(s, attr), dtype=float) for s in series])
+
+    pct = grid("production_pct")
+    fab_pct = pct.copy()
+    fabs = [s.fab for s in series]
+    for fab in dict.fromkeys(fabs):
+        cols = [i for i, f in enumerate(fabs) if f == fab]
+        fab_pct[:, cols] = pct[:, cols].min(axis=1, keepdims=True)
+    demand = np.array([s.demand_t for s in series], dtype=float)
+    inventory = grid("inventory_t")
+    risk = (np.column_stack([np.asarray(rec.risk[s.material], dtype=float) for s in series])
+            if n else np.empty((days, 0)))
+    day = np.repeat(np.arange(days), n)
+    return pd.DataFrame({
+        "replication": replication,
+        "day": day,
+        "date": _iso(cal, day),
+        "fab": np.tile(np.array(fabs, dtype=object), days),
+        "material": np.tile(np.array([s.material for s in series], dtype=object), days),
+        "grade": np.tile(np.array([s.grade for s in series], dtype=object), days),
+        "demand_t": np.tile(demand, days),
+        "consumption_t": grid("consumption_t").ravel(),
+        "shortfall_t": grid("shortfall_t").ravel(),
+        "inventory_t": inventory.ravel(),
+        "cover_days": (inventory / demand).ravel(),
+        "rationing": grid("rationing").ravel().astype(np.int64),
+        "production_pct": pct.ravel(),
+        "fab_production_pct": fab_pct.ravel(),
+        "perceived_risk": risk.ravel(),
+    })
 
 
 def _conform(name: str, df: pd.DataFrame) -> pd.DataFrame:

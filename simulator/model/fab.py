@@ -52,7 +52,7 @@ import simpy
 
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import KOREA, FabConf, FabPolicyConf, SourcingConf
-from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, DailyRow, Order, Recorder
+from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, DailySeries, Order, Recorder
 from simulator.model.risk import PerceivedRisk
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
 from simulator.model.suppliers import Supplier
@@ -69,6 +69,8 @@ class SourceLink:
         self.share = share
         self.lead_ewma_days = lead_days
         self.open: Dict[str, Order] = {}
+        self.open_t = 0.0  # their quantity, kept as a running total rather than summed per review
+        self.awaiting: Dict[str, Order] = {}  # open orders waiting for a licence, oldest first
         self.contract_share = share  # contracted share and the day its contract ends
         self.contract_until = -math.inf
         self.qualified_day: Optional[float] = None if supplier.conf.qualification.required else -math.inf
@@ -89,7 +91,19 @@ class SourceLink:
         return max(self.lead_ewma_days + licence_wait_days, age)
 
     def awaiting_licence(self) -> bool:
-        return any(o.state == AWAITING_LICENCE for o in self.open.values())
+        return bool(self.awaiting)
+
+    def opened(self, order: Order) -> None:
+        self.open[order.id] = order
+        self.open_t += order.quantity_t
+        if order.state == AWAITING_LICENCE and self.supplier.licensed:
+            self.awaiting[order.id] = order
+
+    def closed(self, order: Order) -> None:
+        del self.open[order.id]
+        self.awaiting.pop(order.id, None)
+        # an empty link holds exactly nothing (no rounding residue of the running total)
+        self.open_t = self.open_t - order.quantity_t if self.open else 0.0
 
 
 class MaterialStock:
@@ -109,6 +123,7 @@ class MaterialStock:
         self.held_share = 0.0  # share of supply whose orders wait on a licence (last review)
         self.held_until_day = 0.0  # when the buyer expects those licences at the latest
         self.stockout = False
+        self.days: DailySeries = None  # type: ignore[assignment]  # set by the fab that holds it
 
 
 class Fab:
@@ -136,6 +151,7 @@ class Fab:
                  for s, sh in zip(suppliers, shares)]
         stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
                               self.conf.dependent_output_share.get(material, 1.0), links)
+        stock.days = self.rec.daily_series(self.id, material, grade, daily_use_t)
         self.stocks[(material, grade)] = stock
         for link in links:
             self._links[(link.supplier.id, grade)] = link
@@ -150,11 +166,10 @@ class Fab:
         n = max(1, math.ceil(lead / self.policy.review_period_days))
         for j in range(n):
             arrive = (j + 0.5) * lead / n
-            order = self._new_order(link, qty / n, ordered_day=arrive - lead)
-            order.state = IN_TRANSIT
+            order = self._new_order(link, qty / n, ordered_day=arrive - lead, state=IN_TRANSIT)
             order.licence_id = "pre-start"
             order.exported_day = arrive - link.supplier.lanes[link.grade].mean_days
-            self.env.process(link.supplier.ship_in_transit(order, self, arrive))
+            link.supplier.ship_in_transit(order, self, arrive)
 
     # --- daily step (called by the world's clock) ---------------------------------------------
     def step(self, day: int) -> None:
@@ -167,126 +182,124 @@ class Fab:
         self._consume(day)
 
     def _consume(self, day: int) -> None:
-        rows = []
-        fab_pct = 100.0
+        policy = self.policy
         for stock in self.stocks.values():
             d = stock.daily_use_t
-            cover = stock.on_hand_t / d
+            on_hand = stock.on_hand_t
+            cover = on_hand / d
             held = stock.held_share * d
-            rationing = (cover < self.policy.ration_trigger_cover_days
-                         or (held > 0 and stock.on_hand_t / held < stock.held_until_day - day))
+            rationing = (cover < policy.ration_trigger_cover_days
+                         or (held > 0 and on_hand / held < stock.held_until_day - day))
             if rationing != stock.rationing:
                 stock.rationing = rationing
                 self._event(day, "rationing_started" if rationing else "rationing_ended", stock,
                             detail=f"cover {cover:.1f} days")
-            need = d * (1.0 - self.policy.ration_saving) if rationing else d
-            use = min(need, stock.on_hand_t)
+            need = d * (1.0 - policy.ration_saving) if rationing else d
+            use = need if need <= on_hand else on_hand
             short = need - use
-            stock.on_hand_t -= use
-            if stock.on_hand_t < 1e-9:
-                stock.on_hand_t = 0.0
+            on_hand -= use
+            if on_hand < 1e-9:
+                on_hand = 0.0
+            stock.on_hand_t = on_hand
             stockout = short > 1e-9
             if stockout != stock.stockout:
                 stock.stockout = stockout
                 self._event(day, "stockout_started" if stockout else "stockout_ended", stock,
                             quantity_t=short if stockout else math.nan)
             pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
-            fab_pct = min(fab_pct, pct)
-            rows.append(DailyRow(day=day, fab=self.id, material=stock.material, grade=stock.grade,
-                                 demand_t=d, consumption_t=use, shortfall_t=short,
-                                 inventory_t=stock.on_hand_t, cover_days=stock.on_hand_t / d,
-                                 rationing=int(rationing), production_pct=pct,
-                                 fab_production_pct=math.nan,
-                                 perceived_risk=self.risk.level(stock.material, day)))
-        # the fab's output is set by its scarcest input: known once every grade has been used
-        self.rec.daily.extend(row._replace(fab_production_pct=fab_pct) for row in rows)
+            stock.days.record(use, short, on_hand, rationing, pct)
 
     def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade
         links = stock.links
+        policy = self.policy
         regime = self.authority.regime_of(m)
         risk = min(self.risk.level(m, day), MAX_RISK)
         multiplier = self.sourcing.cost_multiplier.get(regime, {}).get(m, 1.0) / (1.0 - risk)
-        nominal = np.array([l.supplier.nominal_t_per_month(g, day) for l in links])
-        usage = np.array([l.usage(day) for l in links])
-        cost = np.array([multiplier if l.supplier.licensed else 1.0 for l in links])
-        bias = np.array([self.sourcing.home_bias if l.supplier.origin == KOREA else 1.0 for l in links])
-        target = target_shares(nominal, usage, cost, self.sourcing.elasticity[m], bias)
-        caps = np.array([l.supplier.capacity_t_per_day(g, day) for l in links]) / stock.national_t_per_day
-        target = cap_shares(target, caps)
-        step = self.policy.review_period_days / self.policy.switching_adjustment_days \
-            if self.policy.switching_adjustment_days > 0 else 1.0
-        shares = self._contracted(links, adjust_shares(np.array([l.share for l in links]), target, step),
-                                  day)
+        home_bias = self.sourcing.home_bias
+        suppliers = [l.supplier for l in links]
+        target = target_shares([s.nominal_t_per_month(g, day) for s in suppliers],
+                               [l.usage(day) for l in links],
+                               [multiplier if s.licensed else 1.0 for s in suppliers],
+                               self.sourcing.elasticity[m],
+                               [home_bias if s.origin == KOREA else 1.0 for s in suppliers])
+        national = stock.national_t_per_day
+        target = cap_shares(target, [s.capacity_t_per_day(g, day) / national for s in suppliers])
+        step = policy.review_period_days / policy.switching_adjustment_days \
+            if policy.switching_adjustment_days > 0 else 1.0
+        shares = self._contracted(links, adjust_shares([l.share for l in links], target, step), day)
 
-        japan = sum(sh for l, sh in zip(links, shares) if l.supplier.licensed)
+        japan = sum(sh for s, sh in zip(suppliers, shares) if s.licensed)
         # what a buyer plans to wait for each source's licence (nothing outside Japanese licensing)
-        waits = [self.authority.expected_wait_days(l.supplier.id, self.id, m)
-                 if l.supplier.licensed else 0.0 for l in links]
+        waits = [self.authority.expected_wait_days(s.id, self.id, m) if s.licensed else 0.0
+                 for s in suppliers]
         self._note_held(stock, links, shares, waits, day)
-        cover_target = stock.base_cover_days + self.policy.risk_cover_days * risk * japan
-        per_contract = regime != "bulk"
+        cover_target = stock.base_cover_days + policy.risk_cover_days * risk * japan
+        one_in_flight = regime != "bulk" and policy.one_application_in_flight
+        fab_share = stock.daily_use_t / national
         for link, share, wait in zip(links, shares, waits):
-            link.share = float(share)
+            link.share = share
             # each source has its own order-up-to position: its share of the stock target over
             # its own expected lead time, less its share of stock on hand and its open orders
-            position = share * stock.on_hand_t + sum(o.quantity_t for o in link.open.values())
+            position = share * stock.on_hand_t + link.open_t
             wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
-                                                  + self.policy.review_period_days)
-            if (per_contract and link.supplier.licensed and self.policy.one_application_in_flight
-                    and link.awaiting_licence()):
+                                                  + policy.review_period_days)
+            if one_in_flight and link.awaiting and link.supplier.licensed:
                 continue
             # the supplier accepts orders only up to max_backlog_days of its capacity
-            accepted = link.supplier.accepts_t(g, self.id, stock.daily_use_t / stock.national_t_per_day,
-                                               day, self.sourcing.max_backlog_days)
+            accepted = link.supplier.accepts_t(g, self.id, fab_share, day,
+                                               self.sourcing.max_backlog_days)
             qty = min(wanted - position, accepted)
-            if qty < self.policy.min_order_t:
+            if qty < policy.min_order_t:
                 continue
             self._place(stock, link, qty, day, urgent)
 
-    def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares,
+    def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares: List[float],
                    waits: List[float], day: int) -> None:
         """The share of supply held on licences, and the latest day the buyer expects them: the
         application of the oldest waiting order plus document preparation and statutory window."""
         stock.held_share = 0.0
         stock.held_until_day = day
         for link, share, wait in zip(links, shares, waits):
-            if not (link.supplier.licensed and link.awaiting_licence()):
+            if not link.awaiting:  # only Japanese links ever hold orders waiting for a licence
                 continue
-            waiting = [o.ordered_day for o in link.open.values() if o.state == AWAITING_LICENCE]
-            stock.held_share += float(share)
-            stock.held_until_day = max(stock.held_until_day, min(waiting) + wait)
+            oldest = next(iter(link.awaiting.values()))
+            stock.held_share += share
+            stock.held_until_day = max(stock.held_until_day, oldest.ordered_day + wait)
 
-    def _contracted(self, links: List[SourceLink], shares: np.ndarray, day: int) -> np.ndarray:
+    def _contracted(self, links: List[SourceLink], shares: List[float], day: int) -> List[float]:
         """Hold each link at least at its contracted share while its contract runs; a share that
         rises is contracted anew for the term. Links held up give way pro rata to the others."""
         term = self.sourcing.contract_term_days
         if term <= 0:
             return shares
-        floors = np.array([l.contract_share if day < l.contract_until else 0.0 for l in links])
-        held = shares < floors
-        if held.any():
-            shares = np.where(held, floors, shares)
-            excess = shares.sum() - 1.0
-            free = ~held & (shares > 0)
-            if excess > 0 and free.any():
-                shares[free] = np.maximum(0.0, shares[free] - excess * shares[free] / shares[free].sum())
+        floors = [l.contract_share if day < l.contract_until else 0.0 for l in links]
+        held = [sh < fl for sh, fl in zip(shares, floors)]
+        if any(held):
+            shares = [fl if h else sh for sh, fl, h in zip(shares, floors, held)]
+            excess = sum(shares) - 1.0
+            free = [i for i, sh in enumerate(shares) if not held[i] and sh > 0]
+            if excess > 0 and free:
+                free_total = sum(shares[i] for i in free)
+                for i in free:
+                    shares[i] = max(0.0, shares[i] - excess * shares[i] / free_total)
         for link, share in zip(links, shares):
             raised = share > link.contract_share + 1e-9
             if raised:
                 link.contract_until = day + term
             if raised or day >= link.contract_until:  # an expired contract follows the share down
-                link.contract_share = float(share)
+                link.contract_share = share
         return shares
 
     # --- orders ------------------------------------------------------------------------------
-    def _new_order(self, link: SourceLink, qty: float, ordered_day: float) -> Order:
+    def _new_order(self, link: SourceLink, qty: float, ordered_day: float,
+                   state: str = AWAITING_LICENCE) -> Order:
         s = link.supplier
         order = Order(id=self.rec.new_id("O"), fab=self.id, supplier=s.id, origin=s.origin,
                       material=s.material, grade=link.grade, quantity_t=qty,
-                      value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day)
+                      value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day, state=state)
         self.rec.orders.append(order)
-        link.open[order.id] = order
+        link.opened(order)
         return order
 
     def _place(self, stock: MaterialStock, link: SourceLink, qty: float, day: int,
@@ -310,20 +323,23 @@ class Fab:
     def _lot(self, link: SourceLink, qty: float, day: int, urgent: bool = False) -> None:
         order = self._new_order(link, qty, float(day))
         order.urgent = urgent
-        link.supplier.accept(order)
-        self.env.process(link.supplier.fulfil(order, self))
+        link.supplier.place(order, self)
+
+    def order_released(self, order: Order) -> None:
+        """The supplier holds a licence for `order`: it no longer waits."""
+        self._links[(order.supplier, order.grade)].awaiting.pop(order.id, None)
 
     def receive(self, order: Order) -> None:
         stock = self.stocks[(order.material, order.grade)]
         link = self._links[(order.supplier, order.grade)]
         stock.on_hand_t += order.quantity_t
-        del link.open[order.id]
+        link.closed(order)
         a = self.policy.lead_time_smoothing
         physical = order.arrived_day - order.released_day  # from licence (or order) to arrival
         link.lead_ewma_days = a * physical + (1 - a) * link.lead_ewma_days
 
     def order_failed(self, order: Order) -> None:
-        del self._links[(order.supplier, order.grade)].open[order.id]
+        self._links[(order.supplier, order.grade)].closed(order)
 
     # --- qualification of new suppliers ------------------------------------------------------
     def uses(self, supplier: Supplier) -> bool:

@@ -117,21 +117,14 @@ class LicensingAuthority:
         orders already open when a regime change revoked their licence ever join.)"""
         m = order.material
         while True:
+            held = self.held_now(order)
+            if held is not None:
+                return held
             regime = self.regime[m]
             conf = self.conf.regime(regime)
             contract = conf.scope == "contract"
             key = self._key(conf.scope, order)
-            held = self._held(order)
             pend = self._pending.get(key)
-            if held is not None:
-                cur = self._current.get(key)
-                if not contract and pend is None and (
-                        cur is None or not self.permits(cur, self.env.now)
-                        or cur.valid_until - self.env.now <= conf.renewal_lead_days):
-                    # renew ahead of expiry, or apply for the new regime's licence while an
-                    # older, still valid one covers the shipments
-                    self._apply(regime, conf, key, order, renewal=cur is not None)
-                return held
             if pend is None:
                 slot = self._first_file_slot(conf, order)
                 if slot is not None:  # the exporter is waiting on its test case
@@ -149,6 +142,24 @@ class LicensingAuthority:
                 if pend.outcome == "approved" and (not contract or order.id in pend.order_ids):
                     return pend
             # withdrawn or the regime changed: the loop re-evaluates under the regime in force
+
+    def held_now(self, order: Order) -> Optional[Licence]:
+        """A valid licence that covers `order` now, or None. An exporter or pair licence that
+        covers it is renewed ahead of expiry, and one granted under an older regime gets the new
+        regime's licence applied for, while it still covers the shipments."""
+        held = self._held(order)
+        if held is None:
+            return None
+        regime = self.regime[order.material]
+        conf = self.conf.regime(regime)
+        if conf.scope != "contract":
+            key = self._key(conf.scope, order)
+            if key not in self._pending:
+                cur = self._current.get(key)
+                if (cur is None or not self.permits(cur, self.env.now)
+                        or cur.valid_until - self.env.now <= conf.renewal_lead_days):
+                    self._apply(regime, conf, key, order, renewal=cur is not None)
+        return held
 
     def _held(self, order: Order) -> Optional[Licence]:
         """A valid licence that covers `order`: its contract's, its pair's or its exporter's."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 NaN = math.nan
 
@@ -92,21 +92,29 @@ class EventRow(NamedTuple):
     detail: str = ""
 
 
-class DailyRow(NamedTuple):
-    """One row of `daily`: a fab's day for one material grade."""
-    day: int
-    fab: str
-    material: str
-    grade: str
-    demand_t: float
-    consumption_t: float
-    shortfall_t: float
-    inventory_t: float
-    cover_days: float
-    rationing: int
-    production_pct: float
-    fab_production_pct: float
-    perceived_risk: float
+class DailySeries:
+    """A fab's days for one material grade, column by column: a fab appends five numbers a day
+    (cheaper than a row object); `daily` is assembled from these after the run, with the fab's
+    output (its scarcest input) and perceived risk added there."""
+
+    __slots__ = ("fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
+                 "inventory_t", "rationing", "production_pct")
+
+    def __init__(self, fab: str, material: str, grade: str, demand_t: float):
+        self.fab, self.material, self.grade, self.demand_t = fab, material, grade, demand_t
+        self.consumption_t: List[float] = []
+        self.shortfall_t: List[float] = []
+        self.inventory_t: List[float] = []
+        self.rationing: List[bool] = []
+        self.production_pct: List[float] = []
+
+    def record(self, consumption_t: float, shortfall_t: float, inventory_t: float,
+               rationing: bool, production_pct: float) -> None:
+        self.consumption_t.append(consumption_t)
+        self.shortfall_t.append(shortfall_t)
+        self.inventory_t.append(inventory_t)
+        self.rationing.append(rationing)
+        self.production_pct.append(production_pct)
 
 
 class Recorder:
@@ -116,8 +124,14 @@ class Recorder:
         self.events: List[EventRow] = []
         self.orders: List[Order] = []
         self.licences: List[Licence] = []
-        self.daily: List[DailyRow] = []
+        self.daily: List[DailySeries] = []  # in the order fabs and their grades were set up
+        self.risk: Dict[str, List[float]] = {}  # material -> perceived risk each day
         self._next = {"O": 0, "L": 0}
+
+    def daily_series(self, fab: str, material: str, grade: str, demand_t: float) -> DailySeries:
+        series = DailySeries(fab, material, grade, demand_t)
+        self.daily.append(series)
+        return series
 
     def new_id(self, prefix: str) -> str:
         self._next[prefix] += 1
@@ -130,4 +144,3 @@ class Recorder:
 
 
 EVENT_COLUMNS = list(EventRow._fields)
-DAILY_COLUMNS = list(DailyRow._fields)

@@ -15,35 +15,42 @@ shares overnight, and a source qualified during the curbs keeps its place afterw
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import List, Sequence
+
+# Plain Python lists, not numpy arrays: a fab has two to four sources per grade, and building
+# arrays that small costs more than the arithmetic (profiled: issue 8).
 
 
-def target_shares(nominal: np.ndarray, usage: np.ndarray, cost: np.ndarray, elasticity: float,
-                  bias: np.ndarray) -> np.ndarray:
-    weights = nominal * usage * np.power(cost, -elasticity) * bias
-    total = weights.sum()
-    return weights / total if total > 0 else np.zeros_like(weights)
+def target_shares(nominal: Sequence[float], usage: Sequence[float], cost: Sequence[float],
+                  elasticity: float, bias: Sequence[float]) -> List[float]:
+    weights = [n * u * c ** -elasticity * b for n, u, c, b in zip(nominal, usage, cost, bias)]
+    total = sum(weights)
+    return [w / total for w in weights] if total > 0 else [0.0] * len(weights)
 
 
-def cap_shares(shares: np.ndarray, caps: np.ndarray) -> np.ndarray:
+def cap_shares(shares: Sequence[float], caps: Sequence[float]) -> List[float]:
     """Cap each share at `caps` and hand the excess to uncapped sources pro rata."""
-    s = np.minimum(shares, np.inf).astype(float)
-    fixed = np.zeros(s.shape, dtype=bool)
-    for _ in range(s.size):
-        over = (s > caps + 1e-12) & ~fixed
-        if not over.any():
+    s = [float(x) for x in shares]
+    n = len(s)
+    fixed = [False] * n
+    for _ in range(n):
+        over = [i for i in range(n) if not fixed[i] and s[i] > caps[i] + 1e-12]
+        if not over:
             break
-        s[over] = caps[over]
-        fixed |= over
-        free = ~fixed & (s > 0)
-        excess = 1.0 - s.sum()
-        if excess <= 0 or not free.any():
+        for i in over:
+            s[i] = caps[i]
+            fixed[i] = True
+        free = [i for i in range(n) if not fixed[i] and s[i] > 0]
+        excess = 1.0 - sum(s)
+        if excess <= 0 or not free:
             break
-        s[free] += excess * s[free] / s[free].sum()
+        free_total = sum(s[i] for i in free)
+        for i in free:
+            s[i] += excess * s[i] / free_total
     return s
 
 
-def adjust_shares(current: np.ndarray, target: np.ndarray, step: float) -> np.ndarray:
+def adjust_shares(current: Sequence[float], target: Sequence[float], step: float) -> List[float]:
     """Partial adjustment toward `target` (no renormalisation: both sum to at most one)."""
     step = min(1.0, max(0.0, step))
-    return current + step * (target - current)
+    return [c + step * (t - c) for c, t in zip(current, target)]

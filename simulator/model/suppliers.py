@@ -27,9 +27,10 @@ A supplier whose `programme` is set is dormant until a timeline event starts tha
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
-from typing import Dict, Generator, Optional
+from typing import Callable, Dict, Generator, Optional
 
 import numpy as np
 import simpy
@@ -44,55 +45,76 @@ STOCK_TOLERANCE_T = 1e-9
 
 
 class CapacityRamp:
-    """Piecewise-linear added capacity (t/month) over calendar days; flat outside its dates."""
+    """Piecewise-linear added capacity (t/month) over calendar days; flat outside its dates.
+    Evaluated on plain floats (bisect), as np.interp on a scalar costs more than the lookup."""
 
     def __init__(self, ramp: Dict[str, float], cal: Calendar):
-        points = sorted((cal.day(d), float(v)) for d, v in ramp.items())
-        self.days = np.array([p[0] for p in points], dtype=float)
-        self.values = np.array([p[1] for p in points], dtype=float)
+        points = sorted((float(cal.day(d)), float(v)) for d, v in ramp.items())
+        self.days = [p[0] for p in points]
+        self.values = [p[1] for p in points]
 
     def at(self, day: float) -> float:
-        if self.days.size == 0 or day < self.days[0]:
+        days = self.days
+        if not days or day < days[0]:
             return 0.0
-        return float(np.interp(day, self.days, self.values))
+        if day >= days[-1]:
+            return self.values[-1]
+        i = bisect.bisect_right(days, day)  # days[i - 1] <= day < days[i]
+        d0, d1, v0, v1 = days[i - 1], days[i], self.values[i - 1], self.values[i]
+        return v0 + (v1 - v0) * (day - d0) / (d1 - d0)
 
 
 class FairLine:
     """One grade's production line shared by buyers by weight, work-conserving: lots are served
     in order of their finish tags, tag = max(line's virtual time, buyer's last tag) + q / weight,
-    the virtual time being the tag of the lot in service (self-clocked fair queueing)."""
+    the virtual time being the tag of the lot in service (self-clocked fair queueing).
+
+    The line is driven by callbacks, not a SimPy process: one timeout per lot, at whose end the
+    next lot starts and the finished lot's continuation `then(value)` runs."""
 
     def __init__(self, env: simpy.Environment, supplier: "Supplier", grade: str):
         self.env = env
         self.supplier = supplier
         self.grade = grade
-        self._queue: list = []  # heap of (tag, sequence, quantity, done event)
+        self._queue: list = []  # heap of (tag, sequence, quantity, then, value)
         self._last_tag: Dict[str, float] = {}
         self._virtual = 0.0
         self._serving = False
         self._sequence = 0
 
-    def make(self, buyer: str, weight: float, quantity_t: float) -> simpy.Event:
+    def make(self, buyer: str, weight: float, quantity_t: float, then: Callable, value) -> None:
+        """Queue `quantity_t` for `buyer`; `then(value)` runs when it is made."""
         tag = max(self._virtual, self._last_tag.get(buyer, 0.0)) + quantity_t / weight
         self._last_tag[buyer] = tag
-        done = self.env.event()
         self._sequence += 1
-        heapq.heappush(self._queue, (tag, self._sequence, quantity_t, done))
+        heapq.heappush(self._queue, (tag, self._sequence, quantity_t, then, value))
         if not self._serving:
             self._serving = True
-            self.env.process(self._serve())
-        return done
+            self._next()
 
-    def _serve(self) -> Generator:
-        env, s = self.env, self.supplier
-        while self._queue:
-            tag, _, quantity_t, done = heapq.heappop(self._queue)
-            self._virtual = tag
-            while s.capacity_t_per_day(self.grade, env.now) <= 0:
-                yield env.timeout(1.0)  # dormant or ramped to zero: wait for capacity
-            yield env.timeout(quantity_t / s.capacity_t_per_day(self.grade, env.now))
-            done.succeed()
-        self._serving = False
+    def _next(self) -> None:
+        if not self._queue:
+            self._serving = False
+            return
+        lot = heapq.heappop(self._queue)
+        self._virtual = lot[0]
+        self._start(lot)
+
+    def _start(self, lot) -> None:
+        env = self.env
+        capacity = self.supplier.capacity_t_per_day(self.grade, env.now)
+        if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
+            env.timeout(1.0, lot).callbacks.append(self._retry)
+            return
+        env.timeout(lot[2] / capacity, lot).callbacks.append(self._finished)
+
+    def _retry(self, event) -> None:
+        self._start(event._value)
+
+    def _finished(self, event) -> None:
+        _, _, _, then, value = event._value
+        self._next()  # the line moves on to its next lot before the buyer hears of this one
+        then(value)
 
 
 class Supplier:
@@ -112,6 +134,8 @@ class Supplier:
         pre_shock = material.pre_shock_imports_t_per_month.get(conf.origin, 0.0) * conf.share_of_origin
         self.pre_shock_t_per_month = pre_shock
         self.ramp = CapacityRamp(conf.capacity_ramp, cal)
+        self._headroom_t_per_month = pre_shock * (1.0 + conf.capacity_headroom)
+        self._flat_capacity = self._headroom_t_per_month / DAYS_PER_MONTH
         self.grades = {g: share for g, share in conf.grade_mix.items() if share > 0}
         self.lanes = {g: find_lane(lanes, conf.origin, material.grades[g].mode) for g in self.grades}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
@@ -157,10 +181,12 @@ class Supplier:
         return (self.pre_shock_t_per_month + self.ramp.at(day)) * self.grades.get(grade, 0.0)
 
     def capacity_t_per_day(self, grade: str, day: float) -> float:
-        if not self.active(day):
+        if self.active_from is None or day < self.active_from:
             return 0.0
-        monthly = self.pre_shock_t_per_month * (1.0 + self.conf.capacity_headroom) + self.ramp.at(day)
-        return monthly * self.grades.get(grade, 0.0) / DAYS_PER_MONTH
+        mix = self.grades.get(grade, 0.0)
+        if not self.ramp.days:  # the usual case: a flat line, computed once
+            return self._flat_capacity * mix
+        return (self._headroom_t_per_month + self.ramp.at(day)) * mix / DAYS_PER_MONTH
 
     def accepts_t(self, grade: str, fab: str, fab_share: float, day: float,
                   max_backlog_days: float) -> float:
@@ -181,20 +207,37 @@ class Supplier:
         return self.conf.production_lead_days + self.lanes[grade].mean_days
 
     # --- fulfilment --------------------------------------------------------------------------
-    def accept(self, order: Order) -> None:
-        """Book an order into the backlog the moment it is placed (before its process starts), so
-        that buyers reviewing the same day see it."""
-        self._book(order, +1.0)
+    # An order moves through callbacks rather than a SimPy process of its own: the line's timeout,
+    # then (outside Japanese licensing) one timeout for the production lead time and transit
+    # together, or (under it) one to the gate, where the licence is checked, and one for transit.
+    # Only an order that must wait for a licence runs as a process.
 
-    def fulfil(self, order: Order, fab) -> Generator:
-        """Process: licence (if Japanese), production, export, transit, delivery to `fab`."""
+    def place(self, order: Order, fab) -> None:
+        """Take `order` from `fab`: book it into the backlog at once (buyers reviewing the same
+        day see it), then obtain its licence (if Japanese) and put it on the line."""
+        self._book(order, +1.0)
+        if not self.licensed:
+            self._release(order, fab, None)
+            return
+        lic = self.authority.held_now(order)
+        if lic is None:
+            self.env.process(self._await_licence(order, fab))
+        else:
+            self._release(order, fab, lic)
+
+    def _await_licence(self, order: Order, fab) -> Generator:
+        lic = yield from self.authority.obtain(order)
+        if lic is None:
+            return self._end(order, fab, DENIED, "licence denied")
+        self._release(order, fab, lic)
+
+    def _release(self, order: Order, fab, lic) -> None:
+        """The order may be made: from the buyer's finished goods if it is urgent and they cover
+        it, else on the line."""
         env = self.env
-        lic = None
-        if self.licensed:
-            lic = yield from self.authority.obtain(order)
-            if lic is None:
-                return self._end(order, fab, DENIED, "licence denied")
+        if lic is not None:
             order.licence_id = lic.id
+            fab.order_released(order)
         order.released_day = env.now
         order.state = IN_PRODUCTION
         held = (order.grade, order.fab)
@@ -202,46 +245,74 @@ class Supplier:
             # served from finished goods; the line makes the quantity back into stock
             self.stock_t[held] -= order.quantity_t
             self._book(order, -1.0)
-            env.process(self._restock(held, order.quantity_t))
+            self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
+                                          self._restocked, (held, order.quantity_t))
+            self._gate((order, fab, lic))
         else:
-            yield from self._make(held, order.quantity_t)
-            self._book(order, -1.0)
-            yield env.timeout(self.conf.production_lead_days)
-        if self.licensed:
-            while not self.authority.permits(lic, env.now):
-                if lic.scope == "contract" and self.authority.expired(lic, env.now):
-                    return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
-                # revoked by a regime change, or an exporter / pair licence that ran out while the
-                # lot was made: the renewal (or the new regime's licence) covers it
-                lic = yield from self.authority.obtain(order)
-                if lic is None:
-                    return self._end(order, fab, DENIED, "licence denied")
-                order.licence_id = lic.id
-            lic.used_t += order.quantity_t
-        order.state = IN_TRANSIT
-        order.exported_day = env.now
-        yield env.timeout(self.lanes[order.grade].sample_days(self.rng))
-        order.state = DELIVERED
-        order.arrived_day = env.now
-        fab.receive(order)
+            self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
+                                          self._made, (order, fab, lic))
 
-    def _make(self, held: tuple, quantity_t: float) -> Generator:
-        """Make `quantity_t` of grade held[0] for buyer held[1] on the grade's shared line."""
-        yield self._lines[held[0]].make(held[1], self._allocation[held], quantity_t)
-
-    def _restock(self, held: tuple, quantity_t: float) -> Generator:
+    def _restocked(self, value) -> None:
         # made back on the line as a standard product; the production lead time is what a new
         # order waits (scheduling, quality release), not the flow of a running line
-        yield from self._make(held, quantity_t)
+        held, quantity_t = value
         self.stock_t[held] += quantity_t
 
-    def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> Generator:
-        """Process for an order already on its way when the run starts (the warm-start pipeline)."""
-        order.released_day = order.ordered_day
-        yield self.env.timeout(arrive_in_days)
+    def _made(self, value) -> None:
+        order, fab, lic = value
+        self._book(order, -1.0)
+        lead = self.conf.production_lead_days
+        if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
+            order.exported_day = self.env.now + lead
+            transit = self.lanes[order.grade].sample_days(self.rng)
+            self.env.timeout(lead + transit, value).callbacks.append(self._arrived)
+        else:
+            self.env.timeout(lead, value).callbacks.append(self._at_gate)
+
+    def _at_gate(self, event) -> None:
+        self._gate(event._value)
+
+    def _gate(self, value) -> None:
+        """A licensed order at the gate: export if its licence still permits, else lapse (an
+        expired contract) or apply again (revoked, or an exporter / pair licence run out)."""
+        order, fab, lic = value
+        if lic is not None and not self.authority.permits(lic, self.env.now):
+            if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
+                return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+            self.env.process(self._relicense(order, fab, lic))
+            return
+        self._export(order, fab, lic)
+
+    def _relicense(self, order: Order, fab, lic) -> Generator:
+        while not self.authority.permits(lic, self.env.now):
+            if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
+                return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+            # revoked by a regime change, or an exporter / pair licence that ran out while the
+            # lot was made: the renewal (or the new regime's licence) covers it
+            lic = yield from self.authority.obtain(order)
+            if lic is None:
+                return self._end(order, fab, DENIED, "licence denied")
+            order.licence_id = lic.id
+        self._export(order, fab, lic)
+
+    def _export(self, order: Order, fab, lic) -> None:
+        if lic is not None:
+            lic.used_t += order.quantity_t
+        order.state = IN_TRANSIT
+        order.exported_day = self.env.now
+        transit = self.lanes[order.grade].sample_days(self.rng)
+        self.env.timeout(transit, (order, fab, lic)).callbacks.append(self._arrived)
+
+    def _arrived(self, event) -> None:
+        order, fab, _ = event._value
         order.state = DELIVERED
         order.arrived_day = self.env.now
         fab.receive(order)
+
+    def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> None:
+        """An order already on its way when the run starts (the warm-start pipeline)."""
+        order.released_day = order.ordered_day
+        self.env.timeout(arrive_in_days, (order, fab, None)).callbacks.append(self._arrived)
 
     def _end(self, order: Order, fab, state: str, detail: str) -> None:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade
@@ -253,3 +324,16 @@ class Supplier:
                        licence_id=order.licence_id, order_id=order.id,
                        quantity_t=order.quantity_t, detail=detail)
         fab.order_failed(order)
+
+
+def settle_orders(orders, horizon_days: float) -> None:
+    """At the end of the run: an order made outside licensing is scheduled from the line to the fab
+    in one step, so its state says in production until it arrives; one that had left the gate
+    before the horizon is in transit, one that had not has no export day (events at the horizon
+    do not happen)."""
+    for order in orders:
+        if order.state == IN_PRODUCTION and not math.isnan(order.exported_day):
+            if order.exported_day < horizon_days:
+                order.state = IN_TRANSIT
+            else:
+                order.exported_day = math.nan

@@ -22,7 +22,7 @@ from simulator.model.records import Recorder
 from simulator.model.risk import PerceivedRisk
 from simulator.model.shipping import Lane
 from simulator.model.streams import stream
-from simulator.model.suppliers import Supplier
+from simulator.model.suppliers import Supplier, settle_orders
 from simulator.model.timeline import Timeline
 
 
@@ -69,13 +69,18 @@ class World:
                                  rec)
 
     def _clock(self):
+        fabs = list(self.fabs.values())
+        risk_days = {m: self.rec.risk.setdefault(m, []) for m in self.p.materials}
         for day in range(self.cal.horizon_days):
             self.timeline.apply_due(day)
-            for fab in self.fabs.values():
+            for m, levels in risk_days.items():  # what every buyer reads today
+                levels.append(self.risk.level(m, day))
+            for fab in fabs:
                 fab.step(day)
             yield self.env.timeout(1)
 
     def run(self) -> Recorder:
         self.env.process(self._clock())
         self.env.run(until=self.cal.horizon_days)
+        settle_orders(self.rec.orders, self.cal.horizon_days)
         return self.rec

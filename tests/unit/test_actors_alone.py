@@ -48,9 +48,21 @@ def _fab_alone(dormant: bool):
     return fab, rec, daily
 
 
+def _rows(series):
+    """The fab's days for its one grade, as rows."""
+    from types import SimpleNamespace
+    return [SimpleNamespace(day=day, demand_t=series.demand_t, consumption_t=c, shortfall_t=s,
+                            inventory_t=i, rationing=r, production_pct=p)
+            for day, (c, s, i, r, p) in enumerate(zip(series.consumption_t, series.shortfall_t,
+                                                      series.inventory_t, series.rationing,
+                                                      series.production_pct))]
+
+
 def test_a_fab_without_supply_rations_then_runs_out_on_the_day_its_stock_says():
     fab, rec, daily = _fab_alone(dormant=True)
-    rows = list(rec.daily)
+    (series,) = rec.daily
+    rows = _rows(series)
+    assert len(rows) == 120
     # a dormant supplier has no share, so there is no warm-start pipeline: 30.6 days of stock.
     # Cover at the start of day k is 30.6 - k: below the 14-day trigger from day 17 (13.6 days
     # left), after which a quarter is saved: 13.6 / 0.75 = 18.1 days, so day 35 is short
@@ -69,8 +81,10 @@ def test_a_fab_without_supply_rations_then_runs_out_on_the_day_its_stock_says():
 
 def test_a_fab_with_a_working_supplier_never_runs_short():
     fab, rec, daily = _fab_alone(dormant=False)
-    assert not any(r.shortfall_t > 1e-9 for r in rec.daily)
-    assert not any(r.rationing for r in rec.daily)
+    (series,) = rec.daily
+    assert len(series.shortfall_t) == 120
+    assert not any(s > 1e-9 for s in series.shortfall_t)
+    assert not any(series.rationing)
     assert len(rec.orders) > 10  # it reordered weekly
 
 

@@ -18,7 +18,7 @@ import tiny_world as tw
 from simulator.analysis.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
                                summarise, trade_kpis)
 from simulator.config.params import FabConf, WindowConf
-from simulator.model.records import DAILY_COLUMNS
+from simulator.config.dictionary import columns
 from simulator.config.calendar import DAYS_PER_MONTH
 
 SHOCK = tw.day_of(tw.SHOCK_DATE)  # 59
@@ -44,7 +44,7 @@ def _daily(cover_days: float, fab="fab1", deliveries_from=None, dependent=1.0, r
         pct = 100.0 * (1 - dependent * short / D)
         rows.append((rep, day, fab, "hf", "liquid", D, use, short, stock_end, stock_end / D, 0, pct, pct,
                      0.0))
-    return pd.DataFrame(rows, columns=["replication"] + DAILY_COLUMNS)
+    return pd.DataFrame(rows, columns=[c for c in columns("daily") if c != "date"])
 
 
 def _shipments(fab="fab1", from_day=None, rep=0):

@@ -22,7 +22,7 @@ def test_cap_shares_by_hand():
     # 0.6 capped at 0.3: the 0.3 excess goes to the uncapped pro rata (0.3 and 0.1 -> +0.225, +0.075)
     out = cap_shares(np.array([0.6, 0.3, 0.1]), np.array([0.3, 1.0, 1.0]))
     assert out == pytest.approx([0.3, 0.525, 0.175])
-    assert out.sum() == pytest.approx(1.0)
+    assert sum(out) == pytest.approx(1.0)
 
 
 def test_cap_shares_cascades_and_can_leave_demand_unmet():
@@ -43,7 +43,7 @@ def test_target_shares_ces_by_hand():
     # an unqualified source (usage 0) gets nothing; nothing at all -> zeros, not NaN
     assert target_shares(np.array([1.0, 1.0]), np.array([0.0, 1.0]), np.ones(2), 2.0,
                          np.ones(2)) == pytest.approx([0.0, 1.0])
-    assert target_shares(np.zeros(2), np.ones(2), np.ones(2), 2.0, np.ones(2)).tolist() == [0, 0]
+    assert target_shares(np.zeros(2), np.ones(2), np.ones(2), 2.0, np.ones(2)) == [0, 0]
 
 
 def test_adjust_shares_moves_a_fraction_of_the_gap():
@@ -102,13 +102,12 @@ def test_a_line_is_shared_by_weight_and_idles_for_no_one():
     done = {}
     for buyer, weight in (("A", 0.75), ("B", 0.25)):
         for k in range(2):
-            ev = line.make(buyer, weight, 10.0)
-            ev.callbacks.append(lambda _, key=(buyer, k): done.__setitem__(key, env.now))
+            line.make(buyer, weight, 10.0, lambda key: done.__setitem__(key, env.now), (buyer, k))
     env.run()
     assert done == {("A", 0): 1.0, ("A", 1): 2.0, ("B", 0): 3.0, ("B", 1): 4.0}
-    ev = line.make("B", 0.25, 10.0)
+    line.make("B", 0.25, 10.0, lambda key: done.__setitem__(key, env.now), ("B", 2))
     env.run()
-    assert env.now == pytest.approx(5.0)  # one day: nobody else queued, B gets the full line
+    assert done[("B", 2)] == pytest.approx(5.0)  # one day: nobody else queued, B gets the full line
 
 
 # --- the licensing authority alone ---------------------------------------------------------------
