@@ -30,8 +30,7 @@ def _fail(message: str, code: int) -> None:
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
-    from simulator.experiment import simulate
-    from simulator.app.pipeline import write_run
+    from simulator.app.pipeline import execute
 
     hc = HydraConfig.get()
     scenario = hc.runtime.choices["scenario"]
@@ -41,9 +40,8 @@ def main(cfg: DictConfig) -> None:
         _fail(str(exc), EXIT_CONFIG_ERROR)
     out = Path(hc.runtime.output_dir)
     started = time.perf_counter()
-    results = simulate(params)
     try:
-        write_run(results, out, hydra_config.config_hash(cfg), overrides=list(hc.overrides.task))
+        execute(params, out, hydra_config.config_hash(cfg), overrides=list(hc.overrides.task))
     except Exception as exc:  # recorded in FAILED.txt with its traceback; one line here
         _fail(f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)",
               EXIT_RUN_ERROR)

@@ -23,6 +23,8 @@ ALL = "all"
 
 
 def _item(df: pd.DataFrame) -> pd.Series:
+    if "item" in df:  # computed once per table by replication_kpis
+        return df["item"]
     return df["material"] + "." + df["grade"]
 
 
@@ -58,15 +60,16 @@ def fab_item_table(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> p
     shock = cal.day(p.metrics.shock_date)
     d = daily.assign(item=_item(daily))
     post = d[d["day"] >= shock]
+    by = [post[k] for k in KEYS]
     g = post.groupby(KEYS, sort=True)
-    lost_share = (100.0 - post["production_pct"]) / 100.0
+    lost_pct = 100.0 - post["production_pct"]
+    consumed, short_t = g["consumption_t"].sum(), g["shortfall_t"].sum()
     out = pd.DataFrame({
-        "stockout_days": g["shortfall_t"].apply(lambda x: float((x > 1e-9).sum())),
-        "lost_production_pct": g["production_pct"].apply(lambda x: float((100.0 - x).mean())),
-        "lost_output_units": lost_share.groupby([post[k] for k in KEYS]).sum()
-        * post.groupby(KEYS)["fab"].first().map(_planned_output_per_day(p)),
-        "fill_rate_pct": 100.0 * g["consumption_t"].sum()
-        / (g["consumption_t"].sum() + g["shortfall_t"].sum()).clip(lower=1e-12),
+        "stockout_days": (post["shortfall_t"] > 1e-9).groupby(by).sum().astype(float),
+        "lost_production_pct": lost_pct.groupby(by).mean(),
+        "lost_output_units": (lost_pct / 100.0).groupby(by).sum()
+        * g["fab"].first().map(_planned_output_per_day(p)),
+        "fill_rate_pct": 100.0 * consumed / (consumed + short_t).clip(lower=1e-12),
     })
     short = post[post["shortfall_t"] > 1e-9].groupby(KEYS)["day"].min() - shock
     out["tts_days"] = short.reindex(out.index).astype(float)
@@ -88,35 +91,32 @@ def fab_item_table(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> p
 def _ttr(p: Params, d: pd.DataFrame, shipments: pd.DataFrame, shock: int, horizon: int) -> pd.Series:
     window = p.metrics.recovery_sustain_days
     threshold = p.metrics.recovery_fill_threshold
+    use = d.groupby(KEYS)["demand_t"].first()
+    keys = use.index
     arrived = shipments[shipments["arrived_day"].notna()]
-    arrived = arrived.assign(item=_item(arrived), day=np.floor(arrived["arrived_day"]).astype(int))
-    per_day = arrived.groupby(["replication", "fab", "item", "day"])["quantity_t"].sum()
-    use = d.groupby(["replication", "fab", "item"])["demand_t"].first()
-    result = {}
+    day = np.floor(arrived["arrived_day"].to_numpy()).astype(int)
+    row = keys.get_indexer(pd.MultiIndex.from_arrays(
+        [arrived["replication"], arrived["fab"], _item(arrived)], names=KEYS))
+    ok = (row >= 0) & (day >= 0) & (day < horizon)
+    flow = np.zeros((len(keys), horizon))  # deliveries per key and day
+    np.add.at(flow, (row[ok], day[ok]), arrived["quantity_t"].to_numpy()[ok])
+    # forward-looking window sums: deliveries in [t, t + window)
+    csum = np.concatenate([np.zeros((len(keys), 1)), np.cumsum(flow, axis=1)], axis=1)
     days = np.arange(horizon)
-    for key, demand in use.items():
-        try:
-            series = per_day.loc[key]
-        except KeyError:
-            series = pd.Series(dtype=float)
-        flow = np.zeros(horizon)
-        idx = series.index.to_numpy()
-        ok = (idx >= 0) & (idx < horizon)
-        flow[idx[ok]] = series.to_numpy()[ok]
-        # forward-looking window sums: deliveries in [t, t + window)
-        csum = np.concatenate([[0.0], np.cumsum(flow)])
-        end = np.minimum(days + window, horizon)
-        sums = csum[end] - csum[days]
-        full = days + window <= horizon
-        good = (sums >= threshold * demand * window) & full
-        after = days >= shock
+    end = np.minimum(days + window, horizon)
+    sums = csum[:, end] - csum[:, days]
+    full = days + window <= horizon
+    after = days >= shock
+    result = np.full(len(keys), math.nan)
+    for i, demand in enumerate(use.to_numpy()):
+        good = (sums[i] >= threshold * demand * window) & full
         bad_idx = np.flatnonzero(after & full & ~good)
         if bad_idx.size == 0:
-            result[key] = 0.0
+            result[i] = 0.0
             continue
         rec = np.flatnonzero(after & good & (days > bad_idx[0]))
-        result[key] = float(rec[0] - shock) if rec.size else math.nan
-    return pd.Series(result, dtype=float).rename_axis(["replication", "fab", "item"])
+        result[i] = float(rec[0] - shock) if rec.size else math.nan
+    return pd.Series(result, index=keys, dtype=float)
 
 
 def _days_any_short(daily: pd.DataFrame, keys: list) -> pd.Series:
@@ -162,12 +162,12 @@ def fab_kpis(p: Params, daily: pd.DataFrame) -> pd.DataFrame:
     shock = cal.day(p.metrics.shock_date)
     post = daily[daily["day"] >= shock]
     one = post.drop_duplicates(["replication", "fab", "day"])
-    g = one.groupby(["replication", "fab"])["fab_production_pct"]
+    by = [one["replication"], one["fab"]]
     lost = 100.0 - one["fab_production_pct"]
     out = pd.DataFrame({
-        "lost_production_pct": g.apply(lambda x: float((100 - x).mean())),
-        "resilience_loss_pct_days": g.apply(lambda x: float((100 - x).sum())),
-        "lost_output_units": (lost / 100.0).groupby([one["replication"], one["fab"]]).sum()
+        "lost_production_pct": lost.groupby(by).mean(),
+        "resilience_loss_pct_days": lost.groupby(by).sum(),
+        "lost_output_units": (lost / 100.0).groupby(by).sum()
         * pd.Series(_planned_output_per_day(p)).rename_axis("fab"),
         "stockout_days": _days_any_short(post, ["replication", "fab"]),
     })
@@ -191,7 +191,10 @@ def licensing_kpis(p: Params, licences: pd.DataFrame, events: pd.DataFrame) -> p
                                    exp["material"]))
     rows = []
     reps = sorted(set(licences["replication"]) | set(events["replication"]))
-    for scope_item, sel_lic, sel_exp in _by_item(lic, exp):
+    # every item the world could license, so that a replication without any application of one
+    # still reports zeros (KPIs computed one replication at a time equal those of the stack)
+    items = {m for m in p.materials} | {f"{m}.{g}" for m, mat in p.materials.items() for g in mat.grades}
+    for scope_item, sel_lic, sel_exp in _by_item(lic, exp, items):
         for r in reps:
             a = sel_lic[sel_lic["replication"] == r]
             appr = a[a["outcome"] == "approved"]
@@ -212,9 +215,9 @@ def licensing_kpis(p: Params, licences: pd.DataFrame, events: pd.DataFrame) -> p
     return pd.DataFrame(rows, columns=["replication", "fab", "item", "kpi", "value"])
 
 
-def _by_item(lic, exp):
+def _by_item(lic, exp, items):
     yield ALL, lic, exp
-    for item in sorted(set(lic["item"]) | set(exp["item"])):
+    for item in sorted(set(items) | set(lic["item"]) | set(exp["item"])):
         yield item, lic[lic["item"] == item], exp[exp["item"] == item]
 
 
@@ -232,54 +235,72 @@ def trade_kpis(p: Params, imports: pd.DataFrame, shipments: pd.DataFrame) -> pd.
     - domestic_share_pct_<window>: deliveries from Korean producers / all deliveries (imports +
       domestic), by quantity: the share of supply substitution has taken."""
     w = p.metrics.windows
-    rows = []
-    arrived = shipments[shipments["arrived_day"].notna() & (shipments["arrived_day"] >= 0)]
     cal = Calendar(p.run.start_date, p.run.end_date)
-    arrived = arrived.assign(month=pd.Series(cal.dates(arrived["arrived_day"]).astype(str),
-                                             index=arrived.index).str.slice(0, 7))
-    for mat in sorted(imports["material"].unique()):
-        m = imports[imports["material"] == mat]
-        s = arrived[arrived["material"] == mat]
-        for r, mr in m.groupby("replication"):
-            monthly = mr.groupby(["month", "origin"])["quantity_t"].sum().unstack(fill_value=0.0)
-            months = monthly.index.to_numpy()
-            jp = monthly[JAPAN] if JAPAN in monthly else pd.Series(0.0, index=monthly.index)
-            tot = monthly.sum(axis=1)
-            sr = s[s["replication"] == r]
-            dom = sr[sr["origin"] == KOREA]
+    first = np.datetime64(cal.start, "M")
+    n_months = int((np.datetime64(cal.end, "M") - first).astype(int)) + 1
+
+    def month_index(months) -> np.ndarray:  # months since the run's first month
+        return (np.asarray(months, dtype="datetime64[M]") - first).astype(int)
+
+    # each window as a slice of month indices, clipped to the run (an empty slice: NaN)
+    spans = {name: slice(max(int(month_index([win.start[:7]])[0]), 0),
+                         min(int(month_index([win.end[:7]])[0]), n_months - 1) + 1)
+             for name, win in w.items()}
+    arrived = shipments[shipments["arrived_day"].notna() & (shipments["arrived_day"] >= 0)]
+    a_month = (cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]") - first).astype(int)
+    a_mat, a_rep = arrived["material"].to_numpy(), arrived["replication"].to_numpy()
+    a_qty, a_dom = arrived["quantity_t"].to_numpy(), arrived["origin"].to_numpy() == KOREA
+    i_month = month_index(imports["month"].to_numpy())
+    i_mat, i_rep = imports["material"].to_numpy(), imports["replication"].to_numpy()
+    i_qty, i_jp = imports["quantity_t"].to_numpy(), imports["origin"].to_numpy() == JAPAN
+
+    def monthly(months, qty, keep) -> np.ndarray:
+        return np.bincount(months[keep], weights=qty[keep], minlength=n_months)
+
+    rows = []
+    for mat in sorted(set(i_mat)):
+        for r in sorted(set(i_rep[i_mat == mat])):
+            mi, sa = (i_mat == mat) & (i_rep == r), (a_mat == mat) & (a_rep == r)
+            jp, tot = monthly(i_month, i_qty, mi & i_jp), monthly(i_month, i_qty, mi)
+            all_in, dom_in = monthly(a_month, a_qty, sa), monthly(a_month, a_qty, sa & a_dom)
 
             def window(name):
-                lo, hi = w[name].start[:7], w[name].end[:7]
-                sel = (months >= lo) & (months <= hi)
-                all_in = sr[(sr["month"] >= lo) & (sr["month"] <= hi)]["quantity_t"].sum()
-                dom_in = dom[(dom["month"] >= lo) & (dom["month"] <= hi)]["quantity_t"].sum()
-                return jp[sel].mean(), tot[sel].sum(), jp[sel].sum(), dom_in, all_in
+                span = spans[name]
+                mean_jp = float(jp[span].mean()) if span.stop > span.start else math.nan
+                return mean_jp, tot[span].sum(), jp[span].sum(), dom_in[span].sum(), all_in[span].sum()
 
             pre = window("pre")[0] if "pre" in w else math.nan
             for name in w:
-                mean_jp, tot_sum, jp_sum, dom_in, all_in = window(name)
+                mean_jp, tot_sum, jp_sum, dom_sum, all_sum = window(name)
                 if name != "pre":
                     rows.append((r, ALL, mat, f"imports_jp_rel_{name}",
                                  mean_jp / pre if pre and pre > 0 else math.nan))
                 rows.append((r, ALL, mat, f"japan_share_pct_{name}",
                              100.0 * jp_sum / tot_sum if tot_sum > 0 else math.nan))
                 rows.append((r, ALL, mat, f"domestic_share_pct_{name}",
-                             100.0 * dom_in / all_in if all_in > 0 else math.nan))
+                             100.0 * dom_sum / all_sum if all_sum > 0 else math.nan))
     return pd.DataFrame(rows, columns=["replication", "fab", "item", "kpi", "value"])
 
 
 def replication_kpis(p: Params, tables: Dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every KPI of every replication, long: replication, kpi, fab, item, value."""
     shock = Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)
-    per_fab = fab_item_table(p, tables["daily"], tables["shipments"])
+    daily = tables["daily"].assign(item=_item(tables["daily"]))
+    per_fab = fab_item_table(p, daily, tables["shipments"])
     parts = [
         _melt(per_fab),
-        fleet_item_kpis(per_fab, tables["daily"], shock),
-        fab_kpis(p, tables["daily"]),
+        fleet_item_kpis(per_fab, daily, shock),
+        fab_kpis(p, daily),
         licensing_kpis(p, tables["licences"], tables["events"]),
         trade_kpis(p, tables["imports_monthly"], tables["shipments"]),
     ]
-    long = pd.concat(parts, ignore_index=True)[["replication", "kpi", "fab", "item", "value"]]
+    return sort_long(pd.concat(parts, ignore_index=True))
+
+
+def sort_long(long: pd.DataFrame) -> pd.DataFrame:
+    """The long KPI table in its canonical order (KPIs computed per replication and stacked
+    equal those computed on the stacked tables)."""
+    long = long[["replication", "kpi", "fab", "item", "value"]]
     return long.sort_values(["kpi", "fab", "item", "replication"], kind="stable").reset_index(drop=True)
 
 
@@ -288,6 +309,14 @@ def wide(long: pd.DataFrame) -> pd.DataFrame:
     col = long["kpi"] + "[" + long["fab"] + "|" + long["item"] + "]"
     return long.assign(column=col).pivot(index="replication", columns="column", values="value") \
         .reset_index().rename_axis(columns=None)
+
+
+def long_from_wide(wide_df: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of `wide` (replications.csv back to the long table)."""
+    long = wide_df.melt(id_vars=["replication"], var_name="column", value_name="value")
+    parts = long["column"].str.extract(r"^(?P<kpi>[^\[]+)\[(?P<fab>[^|]*)\|(?P<item>[^\]]*)\]$")
+    long = pd.concat([long[["replication", "value"]], parts], axis=1).dropna(subset=["kpi"])
+    return sort_long(long.astype({"value": float}))
 
 
 def summarise(long: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
     python -m simulator rebuild RUN_DIR                 KPIs, figures, backtest and report from saved tables
     python -m simulator compare SWEEP_DIR               the comparison of a sweep's complete runs
     python -m simulator backtest RUN_DIR [FILE ...]     a run against observed customs data
+    python -m simulator export --csv RUN_DIR            the run's Parquet tables as tables/<name>.csv
     python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
 
 Errors are one line on stderr with exit code 2; nothing half-written is left behind.
@@ -47,10 +48,12 @@ def _compare(args) -> int:
 def _backtest(args) -> int:
     from simulator.analysis.backtest import ObservedDataError
     from simulator.app.pipeline import run_backtest
+    from simulator.store.run_dir import saved_tables
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "tables" / "imports_monthly.csv").is_file():
-        return _fail(f"{run_dir} is not a run directory (no tables/imports_monthly.csv)")
+    if "imports_monthly" not in saved_tables(run_dir):
+        return _fail(f"{run_dir} has no imports_monthly table (not a run directory, or a run "
+                     "that kept none: run.keep_tables)")
     try:
         table = run_backtest(run_dir, [Path(f) for f in args.files])
     except ObservedDataError as exc:
@@ -58,6 +61,17 @@ def _backtest(args) -> int:
     done = table[table["inside"] != ""]
     print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
           f"inside the 90 % band -> {run_dir / 'backtest.csv'}")
+    return 0
+
+
+def _export(args) -> int:
+    from simulator.store.run_dir import export_csv, saved_tables
+
+    run_dir = Path(args.run_dir)
+    if not saved_tables(run_dir):
+        return _fail(f"{run_dir} has no simulation tables to export")
+    paths = export_csv(run_dir)
+    print(f"exported {len(paths)} tables as CSV -> {run_dir / 'tables'}")
     return 0
 
 
@@ -75,6 +89,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("files", nargs="*", help="observed-data CSV files (default: data/observed/*.csv)")
     p.set_defaults(func=_backtest)
+    p = sub.add_parser("export", help="a run's Parquet tables as CSV (tables/<name>.csv)")
+    p.add_argument("--csv", action="store_true", required=True, help="export as CSV (the one format)")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_export)
     # listed for --help; main() hands calibrate its own arguments (its own parser)
     sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md")
     return ap

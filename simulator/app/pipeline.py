@@ -6,44 +6,86 @@ Everything is written into `<run_dir>/.partial/` and moved into place only when 
 succeeded (`metrics.json` last). If anything fails, the partial directory is renamed `.failed/`
 next to a `FAILED.txt` that says why, and no `metrics.json` appears.
 
-KPIs, figures and reports are computed from the tables as saved (read back from disk), so that
-`python -m simulator rebuild <run_dir>` rebuilds exactly the same numbers from a run directory.
+A run streams: each replication is simulated, its tables validated and written to disk (those
+`run.keep_tables` keeps) and its KPIs computed in the worker process that ran it; only the KPIs
+travel back. Parquet keeps every float exact, so the KPIs equal what
+`python -m simulator rebuild <run_dir>` recomputes from the saved tables; a run that kept no
+tables rebuilds its summary, figures and report from `replications.csv`.
 """
 from __future__ import annotations
 
+import functools
 import shutil
 import traceback
 from pathlib import Path
-from typing import Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import pandas as pd
 
 from simulator.analysis.backtest import backtest, default_files, load_observed
-from simulator.analysis.metrics import replication_kpis, summarise, wide
+from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, summarise, wide
+from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
-from simulator.experiment import Results
-from simulator.store.run_dir import (load_tables, read_info, read_params, read_table,
-                                     write_summary, write_tables)
+from simulator.experiment import Results, map_replications, run_replication, with_run
+from simulator.store.run_dir import (KEEP_TABLES, as_stored, load_tables, read_info, read_params,
+                                     read_replications, read_table, saved_tables, write_replication,
+                                     write_run_files, write_summary, write_tables)
 
 
 def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
                info: dict) -> pd.DataFrame:
-    long = replication_kpis(params, tables)
+    return _write_kpis(replication_kpis(params, tables), directory, info)
+
+
+def _write_kpis(long: pd.DataFrame, directory: Path, info: dict) -> pd.DataFrame:
     summary = summarise(long)
     write_summary(directory, wide(long), summary, info)
     return summary
 
 
-def derive_outputs(directory: Path) -> None:
-    """KPIs, figures, backtest and report from the saved tables, params.json and run_info.json."""
+def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None:
+    """KPIs, figures, backtest and report from the saved tables, params.json and run_info.json.
+    `kpis` (long, every replication) are the ones the run's workers computed; without them they
+    are recomputed from the tables, or, if the run kept too few, read from replications.csv."""
     from simulator.present.figures import make_figures
     from simulator.present.report import write_report
 
     params, info = read_params(directory), read_info(directory)
-    write_kpis(params, load_tables(directory), directory, info)
+    kept = saved_tables(directory)
+    if kpis is None:
+        if set(kept) == set(SIMULATION_TABLES):
+            kpis = replication_kpis(params, load_tables(directory))
+        else:
+            kpis = long_from_wide(read_replications(directory).reset_index())
+    _write_kpis(kpis, directory, info)
     make_figures(directory)
-    run_backtest(directory)
+    if "imports_monthly" in kept:
+        run_backtest(directory)
     write_report(directory)
+
+
+def replicate(params: Params, replication: int, directory: Path,
+              keep: Sequence[str]) -> pd.DataFrame:
+    """One replication, in whichever process runs it: simulate, write the kept tables, return
+    its KPIs (long)."""
+    tables = {name: as_stored(name, df) for name, df in run_replication(params, replication).items()}
+    write_replication(directory, replication, {name: tables[name] for name in keep})
+    return replication_kpis(params, tables)
+
+
+def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),
+            workers: Optional[int] = None) -> Path:
+    """Run every replication of `params` and write the run directory (the main job)."""
+    params = with_run(params)
+
+    def write(partial: Path) -> None:
+        write_run_files(params, partial, config_hash, overrides)
+        fn = functools.partial(replicate, directory=partial,
+                               keep=KEEP_TABLES[params.run.keep_tables])
+        kpis = sort_long(pd.concat(list(map_replications(params, fn, workers)), ignore_index=True))
+        derive_outputs(partial, kpis)
+
+    return _write_atomically(Path(run_dir), write)
 
 
 def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
@@ -54,7 +96,7 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
 
     run_dir = Path(run_dir)
     observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
-    table = backtest(read_table(run_dir, "imports_monthly", dtype={"month": str}), observations)
+    table = backtest(read_table(run_dir, "imports_monthly"), observations)
     table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
     if not table.empty:
         (run_dir / "figures").mkdir(exist_ok=True)
@@ -65,15 +107,23 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
 
 def write_run(results: Results, run_dir: Path, config_hash: str,
               overrides: Sequence[str] = ()) -> Path:
-    """Write every output of `results` into `run_dir`; return it. Raises after recording failure."""
-    run_dir = Path(run_dir)
+    """Write every output of `results` (tables in memory, from `simulate`) into `run_dir`."""
+    def write(partial: Path) -> None:
+        write_tables(results.tables, results.params, partial, config_hash, overrides)
+        derive_outputs(partial)
+
+    return _write_atomically(Path(run_dir), write)
+
+
+def _write_atomically(run_dir: Path, write: Callable[[Path], None]) -> Path:
+    """`write(partial)` into `run_dir/.partial/`, moved into place only if it all succeeded;
+    else `.failed/` and FAILED.txt. Returns `run_dir`; raises after recording a failure."""
     partial = run_dir / ".partial"
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        write_tables(results.tables, results.params, partial, config_hash, overrides)
-        derive_outputs(partial)
+        write(partial)
     except BaseException as exc:
         failed = run_dir / ".failed"
         if failed.exists():

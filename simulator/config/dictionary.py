@@ -4,8 +4,10 @@ tables in this column order, the store validates them against it on write and re
 schemas built from it, `simulator.store.schemas`), and the README's column lists are checked
 against it by the tests.
 
-dtype is one of: int, float, str, bool. Unit: t (tonnes), usd, days, pct, prob, date (ISO
-YYYY-MM-DD text), month (YYYY-MM), "" for none. Text columns use "" for "not applicable".
+dtype is one of: int, float, str, bool, date (a calendar date; missing where its day is missing or
+falls outside 1900-2261, e.g. a licence that "never expires").
+Unit: t (tonnes), usd, days, pct, prob, date, month (YYYY-MM text), "" for none. Text columns use
+"" for "not applicable".
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ class Column(NamedTuple):
 
 def _day_pair(stem: str, what: str) -> List[Column]:
     return [Column(f"{stem}_day", "float", "days", f"{what}, days since run.start_date", True),
-            Column(f"{stem}_date", "str", "date", f"{what}, as a date ('' if none)")]
+            Column(f"{stem}_date", "date", "date", f"{what}, as a date", True)]
 
 
 REPLICATION = Column("replication", "int", "", "replication index (0-based)")
@@ -31,7 +33,7 @@ DICTIONARY: Dict[str, List[Column]] = {
     "events": [
         REPLICATION,
         Column("day", "float", "days", "when it happened, days since run.start_date"),
-        Column("date", "str", "date", "when it happened, as a date"),
+        Column("date", "date", "date", "when it happened, as a date"),
         Column("actor", "str", "", "licensing_authority, timeline, perceived_risk, a fab or a supplier id"),
         Column("event", "str", "", "what happened (README, Output tables)"),
         Column("material", "str", "", "material id(s), ',' between several"),
@@ -93,7 +95,7 @@ DICTIONARY: Dict[str, List[Column]] = {
     "daily": [
         REPLICATION,
         Column("day", "int", "days", "day since run.start_date"),
-        Column("date", "str", "date", "the day as a date"),
+        Column("date", "date", "date", "the day as a date"),
         Column("fab", "str", "", "fab id"),
         Column("material", "str", "", "material id"),
         Column("grade", "str", "", "material grade"),
@@ -128,7 +130,8 @@ def text_columns(table: str) -> List[str]:
     return [c.name for c in DICTIONARY[table] if c.dtype == "str"]
 
 
-_PANDAS = {"int": "int64", "float": "float64", "str": "object", "bool": "bool"}
+_PANDAS = {"int": "int64", "float": "float64", "str": "object", "bool": "bool",
+           "date": "datetime64[ns]"}
 
 
 def dtypes(table: str) -> Dict[str, str]:

@@ -205,6 +205,7 @@ class RunConf:
     replications: int = 20
     seed: int = 20190704
     workers: int = 0  # 0: one per core, at most one per replication
+    keep_tables: str = "all"  # all | summary | none: simulation tables kept on disk (KPIs always)
 
 
 @dataclass

@@ -84,6 +84,9 @@ def validate(p: Params) -> None:
     _check_metrics(p, cal)
 
 
+KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py
+
+
 def _check_run(p: Params) -> Calendar:
     """Run settings; returns the run's calendar."""
     run = p.run
@@ -95,6 +98,9 @@ def _check_run(p: Params) -> Calendar:
     _number("run.replications", run.replications, lo=1, integer=True)
     _number("run.seed", run.seed, lo=0, integer=True)
     _number("run.workers", run.workers, lo=0, integer=True)
+    if run.keep_tables not in KEEP_TABLES:
+        raise ConfigError(f"run.keep_tables must be one of {', '.join(KEEP_TABLES)}, "
+                          f"got {run.keep_tables!r}")
     return cal
 
 

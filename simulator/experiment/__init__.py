@@ -11,7 +11,7 @@ import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Callable, Dict, Iterator, Optional, TypeVar
 
 import pandas as pd
 
@@ -20,6 +20,9 @@ from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.experiment.tables import build_tables
 from simulator.config.validation import validate
 from simulator.model.world import World
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,22 +50,41 @@ def _worker_count(params: Params, replications: int, workers: Optional[int]) -> 
     return max(1, min(n, replications))
 
 
-def simulate(params: Params, replications: Optional[int] = None, seed: Optional[int] = None,
-             workers: Optional[int] = None) -> Results:
-    """Run `replications` replications (default `params.run.replications`) with root `seed`
-    (default `params.run.seed`) on `workers` processes (default `params.run.workers`; 0 = one per
-    core). Returns every table with all replications stacked."""
+def with_run(params: Params, replications: Optional[int] = None,
+             seed: Optional[int] = None) -> Params:
+    """`params` with its replication count and root seed replaced (where given), validated."""
     run = params.run
     run = dataclasses.replace(run, replications=replications if replications is not None else run.replications,
                               seed=seed if seed is not None else run.seed)
     params = dataclasses.replace(params, run=run)
     validate(params)
-    reps = list(range(run.replications))
+    return params
+
+
+def map_replications(params: Params, fn: Callable[[Params, int], T],
+                     workers: Optional[int] = None) -> Iterator[T]:
+    """`fn(params, r)` for every replication r of `params.run.replications`, on `workers`
+    processes (default `params.run.workers`; 0 = one per core), yielded in replication order as
+    they complete. `fn` must be picklable (a module-level function or a partial of one); what it
+    returns is all that travels back, so a caller that writes tables inside `fn` holds only what
+    it returns."""
+    reps = range(params.run.replications)
     n = _worker_count(params, len(reps), workers)
     if n == 1:
-        parts = [run_replication(params, r) for r in reps]
-    else:
-        with ProcessPoolExecutor(max_workers=n) as pool:
-            parts = list(pool.map(run_replication, [params] * len(reps), reps))
+        for r in reps:
+            yield fn(params, r)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        yield from pool.map(fn, [params] * len(reps), reps)
+
+
+def simulate(params: Params, replications: Optional[int] = None, seed: Optional[int] = None,
+             workers: Optional[int] = None) -> Results:
+    """Run `replications` replications (default `params.run.replications`) with root `seed`
+    (default `params.run.seed`) on `workers` processes (default `params.run.workers`; 0 = one per
+    core). Returns every table with all replications stacked, in memory: for big experiments, the
+    run pipeline (`simulator.app.pipeline.execute`) streams each replication to disk instead."""
+    params = with_run(params, replications, seed)
+    parts = list(map_replications(params, run_replication, workers))
     tables = {name: pd.concat([part[name] for part in parts], ignore_index=True) for name in SIMULATION_TABLES}
     return Results(params=params, tables=tables)

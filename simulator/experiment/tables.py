@@ -1,6 +1,7 @@
 """One replication's records -> tidy tables (pandas), with units in column names.
 
-Every row carries its replication; dates are ISO strings next to day indices, so a table can be
+Tables are built column by column from the records (arrays and lists, never a dict per row).
+Every row carries its replication; dates are real dates next to day indices, so a table can be
 read without the run's calendar. `imports_monthly` is the grid of every month x material x foreign
 origin in the world (zeros included), as Korean customs would report it: by HS code (material),
 recorded on the arrival day.
@@ -8,58 +9,91 @@ recorded on the arrival day.
 from __future__ import annotations
 
 import math
-from typing import Dict
+from operator import attrgetter
+from typing import Dict, List, Sequence
 
 import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import Calendar
-from simulator.config.dictionary import columns, dtypes
+from simulator.config.dictionary import DICTIONARY, columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import KOREA, Params
 from simulator.model.records import EVENT_COLUMNS, Recorder
 
 
+# dates a table can hold (datetime64[ns] spans 1677-2262): a day far outside them (a "never
+# expires" validity of a billion days) keeps its day index and has no date
+FIRST_DATE, LAST_DATE = np.datetime64("1900-01-01"), np.datetime64("2261-12-31")
 
-def _iso(cal: Calendar, days) -> np.ndarray:
+
+def _dates(cal: Calendar, days) -> np.ndarray:
+    """Day indices -> datetime64[ns] (the day's date; NaT where the day is missing or its date
+    falls outside 1900-2261)."""
     days = np.asarray(days, dtype=float)
-    out = np.full(days.shape, "", dtype=object)
-    ok = ~np.isnan(days)
-    out[ok] = cal.dates(days[ok]).astype(str)
+    out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    first, last = cal.day(FIRST_DATE.item()), cal.day(LAST_DATE.item())
+    ok = ~np.isnan(days) & (days >= first) & (days < last + 1)
+    out[ok] = cal.dates(days[ok])
     return out
+
+
+_NUMPY = {"int": np.int64, "float": float, "bool": bool, "str": object}
+
+
+def _typed(table: str, cols: Dict[str, list]) -> Dict[str, np.ndarray]:
+    """Lists -> numpy arrays of the dictionary's dtypes (pandas would otherwise infer every
+    column's type element by element, the bulk of building a table)."""
+    kinds = {c.name: c.dtype for c in DICTIONARY[table]}
+    return {name: np.array(values, dtype=_NUMPY[kinds[name]]) for name, values in cols.items()}
+
+
+def _columns(records: Sequence, attrs: List[str]) -> Dict[str, list]:
+    """attribute -> list of its values over `records`, one pass per attribute."""
+    return {a: list(map(attrgetter(a), records)) for a in attrs}
+
+
+def _with_dates(df: pd.DataFrame, cal: Calendar, stems: Sequence[str]) -> pd.DataFrame:
+    for stem in stems:
+        df[f"{stem}_date"] = _dates(cal, df[f"{stem}_day"].to_numpy())
+    return df
 
 
 def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.DataFrame]:
     cal = Calendar(p.run.start_date, p.run.end_date)
+    horizon = cal.horizon_days
 
-    events = pd.DataFrame(rec.events, columns=EVENT_COLUMNS)
-    events.insert(0, "replication", replication)
-    events.insert(2, "date", _iso(cal, events["day"]))
+    events = pd.DataFrame(_typed("events", _columns(rec.events, EVENT_COLUMNS)))
+    events["replication"] = replication
+    events["date"] = _dates(cal, events["day"].to_numpy())
 
-    lic = pd.DataFrame([{
-        "replication": replication, "licence_id": l.id, "regime": l.regime, "scope": l.scope,
-        "supplier": l.supplier, "fab": l.fab, "material": l.material, "grade": l.grade,
-        "order_ids": l.order_list, "renewal": l.renewal, "pre_start": l.applied_day < 0,
-        "documents": l.documents, "rerequests": l.rerequests,
-        "applied_day": l.applied_day, "decided_day": l.decided_day,
-        "review_days": l.decided_day - l.applied_day, "outcome": l.outcome,
-        "valid_from_day": l.valid_from, "valid_until_day": l.valid_until,
-        "revoked_day": l.revoked_day, "quantity_t": l.quantity_t, "used_t": l.used_t,
-        "precedent": l.precedent, "first_file": l.first_file,
-        "lapsed_t": _lapsed_t(l, cal.horizon_days),
-    } for l in rec.licences], columns=LICENCE_COLUMNS)
-    for col in ("applied", "decided", "valid_from", "valid_until", "revoked"):
-        lic.insert(lic.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, lic[f"{col}_day"]))
+    L = rec.licences
+    lic = pd.DataFrame(_typed("licences", {
+        "licence_id": [l.id for l in L], "regime": [l.regime for l in L],
+        "scope": [l.scope for l in L], "supplier": [l.supplier for l in L],
+        "fab": [l.fab for l in L], "material": [l.material for l in L],
+        "grade": [l.grade for l in L], "order_ids": [";".join(l.order_ids) for l in L],
+        "renewal": [l.renewal for l in L], "pre_start": [l.applied_day < 0 for l in L],
+        "documents": [l.documents for l in L], "rerequests": [l.rerequests for l in L],
+        "applied_day": [l.applied_day for l in L], "decided_day": [l.decided_day for l in L],
+        "outcome": [l.outcome for l in L], "valid_from_day": [l.valid_from for l in L],
+        "valid_until_day": [l.valid_until for l in L], "revoked_day": [l.revoked_day for l in L],
+        "quantity_t": [l.quantity_t for l in L], "used_t": [l.used_t for l in L],
+        "precedent": [l.precedent for l in L], "first_file": [l.first_file for l in L],
+        "lapsed_t": [_lapsed_t(l, horizon) for l in L],
+    }))
+    lic["replication"] = replication
+    lic["review_days"] = lic["decided_day"] - lic["applied_day"]
+    _with_dates(lic, cal, ("applied", "decided", "valid_from", "valid_until", "revoked"))
 
-    ship = pd.DataFrame([{
-        "replication": replication, "order_id": o.id, "fab": o.fab, "supplier": o.supplier,
-        "origin": o.origin, "material": o.material, "grade": o.grade, "quantity_t": o.quantity_t,
-        "value_usd": o.value_usd, "state": o.state, "licence_id": o.licence_id,
-        "ordered_day": o.ordered_day, "exported_day": o.exported_day, "arrived_day": o.arrived_day,
-        "ended_day": o.ended_day, "lead_days": o.arrived_day - o.ordered_day, "urgent": o.urgent,
-    } for o in rec.orders], columns=SHIPMENT_COLUMNS)
-    for col in ("ordered", "exported", "arrived", "ended"):
-        ship.insert(ship.columns.get_loc(f"{col}_day") + 1, f"{col}_date", _iso(cal, ship[f"{col}_day"]))
+    ship = _columns(rec.orders, [
+        "id", "fab", "supplier", "origin", "material", "grade", "quantity_t", "value_usd", "state",
+        "licence_id", "ordered_day", "exported_day", "arrived_day", "ended_day", "urgent"])
+    ship["order_id"] = ship.pop("id")
+    ship = pd.DataFrame(_typed("shipments", ship))
+    ship["replication"] = replication
+    ship["lead_days"] = ship["arrived_day"] - ship["ordered_day"]
+    _with_dates(ship, cal, ("ordered", "exported", "arrived", "ended"))
 
     daily = daily_table(rec, cal, replication)
 
@@ -69,44 +103,42 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
 
 
 def daily_table(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
-    """`daily` from the fabs' series: day-major, then fabs and their grades in set-up order; a
-    fab's output on a day is its scarcest input's (the minimum over its grades)."""
+    """`daily` from the fabs' series: one block of days per fab and grade (fabs and their grades
+    in set-up order; a series' consecutive days also compress best on disk); a fab's output on
+    a day is its scarcest input's (the minimum over its grades)."""
     series = rec.daily
     days = cal.horizon_days
     n = len(series)
 
-    def grid(attr):  # (days, series) so that rows run day by day
-        if n == 0:
-            return np.empty((days, 0))
-        return np.column_stack([np.asarray(getattr(s, attr), dtype=float) for s in series])
+    def grid(values) -> np.ndarray:  # (series, days)
+        return (np.vstack([np.asarray(v, dtype=float) for v in values]) if n
+                else np.empty((0, days)))
 
-    pct = grid("production_pct")
+    pct = grid(s.production_pct for s in series)
     fab_pct = pct.copy()
     fabs = [s.fab for s in series]
     for fab in dict.fromkeys(fabs):
-        cols = [i for i, f in enumerate(fabs) if f == fab]
-        fab_pct[:, cols] = pct[:, cols].min(axis=1, keepdims=True)
+        rows = [i for i, f in enumerate(fabs) if f == fab]
+        fab_pct[rows] = pct[rows].min(axis=0)
     demand = np.array([s.demand_t for s in series], dtype=float)
-    inventory = grid("inventory_t")
-    risk = (np.column_stack([np.asarray(rec.risk[s.material], dtype=float) for s in series])
-            if n else np.empty((days, 0)))
-    day = np.repeat(np.arange(days), n)
+    inventory = grid(s.inventory_t for s in series)
+    day = np.tile(np.arange(days), n)
     return pd.DataFrame({
         "replication": replication,
         "day": day,
-        "date": _iso(cal, day),
-        "fab": np.tile(np.array(fabs, dtype=object), days),
-        "material": np.tile(np.array([s.material for s in series], dtype=object), days),
-        "grade": np.tile(np.array([s.grade for s in series], dtype=object), days),
-        "demand_t": np.tile(demand, days),
-        "consumption_t": grid("consumption_t").ravel(),
-        "shortfall_t": grid("shortfall_t").ravel(),
+        "date": _dates(cal, day),
+        "fab": np.repeat(np.array(fabs, dtype=object), days),
+        "material": np.repeat(np.array([s.material for s in series], dtype=object), days),
+        "grade": np.repeat(np.array([s.grade for s in series], dtype=object), days),
+        "demand_t": np.repeat(demand, days),
+        "consumption_t": grid(s.consumption_t for s in series).ravel(),
+        "shortfall_t": grid(s.shortfall_t for s in series).ravel(),
         "inventory_t": inventory.ravel(),
-        "cover_days": (inventory / demand).ravel(),
-        "rationing": grid("rationing").ravel().astype(np.int64),
+        "cover_days": (inventory / demand[:, None]).ravel(),
+        "rationing": grid(s.rationing for s in series).ravel().astype(np.int64),
         "production_pct": pct.ravel(),
         "fab_production_pct": fab_pct.ravel(),
-        "perceived_risk": risk.ravel(),
+        "perceived_risk": grid(rec.risk[s.material] for s in series).ravel(),
     })
 
 
@@ -130,16 +162,6 @@ def _lapsed_t(lic, horizon_days: int) -> float:
     return unused if unused > QUANTITY_TOLERANCE_T else 0.0
 
 
-LICENCE_COLUMNS = ["replication", "licence_id", "regime", "scope", "supplier", "fab", "material",
-                   "grade", "order_ids", "renewal", "pre_start", "documents", "rerequests",
-                   "applied_day", "decided_day", "review_days", "outcome", "valid_from_day",
-                   "valid_until_day", "revoked_day", "quantity_t", "used_t", "precedent",
-                   "first_file", "lapsed_t"]
-SHIPMENT_COLUMNS = ["replication", "order_id", "fab", "supplier", "origin", "material", "grade",
-                    "quantity_t", "value_usd", "state", "licence_id", "ordered_day",
-                    "exported_day", "arrived_day", "ended_day", "lead_days", "urgent"]
-
-
 def month_grid(cal: Calendar) -> list:
     months = pd.period_range(cal.start, cal.end, freq="M")
     return [str(m) for m in months]
@@ -152,7 +174,8 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
         names=["month", "material", "origin"])
     arrived = ship[(ship["origin"] != KOREA) & ship["arrived_day"].notna()
                    & (ship["arrived_day"] >= 0)]
-    month = pd.Series(_iso(cal, arrived["arrived_day"]), index=arrived.index).str.slice(0, 7)
+    month = pd.Series(cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]").astype(str),
+                      index=arrived.index)
     sums = arrived.groupby([month.rename("month"), arrived["material"], arrived["origin"]])[
         ["quantity_t", "value_usd"]].sum()
     out = sums.reindex(grid, fill_value=0.0).reset_index()

@@ -22,7 +22,7 @@ DENIED = "denied"  # its licence application was denied
 ORDER_STATES = (AWAITING_LICENCE, IN_PRODUCTION, IN_TRANSIT, DELIVERED, LAPSED, DENIED)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Order:
     """One contract: a quantity of one grade from one supplier to one fab, shipped as one lot."""
     id: str
@@ -43,7 +43,7 @@ class Order:
     urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Licence:
     """One licence application and, if approved, the licence it became."""
     id: str

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.present.render import format_estimate
-from simulator.store.run_dir import read_info, read_replications, read_table
+from simulator.store.run_dir import read_csv_table, read_info, read_replications
 
 def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
     """The rows of comparison.md, (kpi, fab, item, label, digits), for whatever materials and
@@ -87,7 +87,7 @@ def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
     parts = []
     for label, d in runs.items():
         info = read_info(d)
-        s = read_table(d, "kpi_summary")
+        s = read_csv_table(d, "kpi_summary")
         extra = ";".join(o for o in info.get("overrides", []) if not o.startswith("scenario="))
         parts.append(s.assign(label=label, scenario=info["scenario"], overrides=extra, run_dir=d.name))
     cols = ["label", "scenario", "overrides", "run_dir", "kpi", "fab", "item", "mean", "ci95_low",

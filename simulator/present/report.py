@@ -15,7 +15,7 @@ from typing import List
 import pandas as pd
 
 from simulator.present.render import Block, format_estimate, to_html, to_markdown
-from simulator.store.run_dir import read_backtest, read_info, read_params_document, read_table
+from simulator.store.run_dir import read_backtest, read_info, read_csv_table, read_params_document
 
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
@@ -112,8 +112,8 @@ def build_blocks(run_dir: Path) -> List[Block]:
     """The whole report, section by section, from the run directory's saved outputs."""
     info = read_info(run_dir)
     params = read_params_document(run_dir)
-    summary = Summary(read_table(run_dir, "kpi_summary"), info["replications"])
-    events = read_table(run_dir, "policy_events", keep_default_na=False)
+    summary = Summary(read_csv_table(run_dir, "kpi_summary"), info["replications"])
+    events = read_csv_table(run_dir, "policy_events", keep_default_na=False)
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
             + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir)

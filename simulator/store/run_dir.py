@@ -1,6 +1,19 @@
 """The run directory on disk (DESIGN.md "Output contract"): writing the simulation tables, the
 params and the run info, and reading them back as the analysis expects them.
 
+Simulation tables are Parquet datasets: `tables/<name>/rep-000000.parquet`, one file per
+replication, written by whichever process ran it (so a run streams to disk instead of holding
+every replication in memory, and the files are the same whoever wrote them). One call reads a
+table whole: `pd.read_parquet(run / "tables" / "daily")`, polars
+`pl.read_parquet(f"{run}/tables/daily/*.parquet")`, DuckDB `FROM 'run/tables/daily/*.parquet'`.
+Parquet keeps dates as dates and repeated text dictionary-encoded; floats are stored in single
+precision (7 significant digits; the CSV store kept 6), byte-stream-split and zstd-compressed,
+which halves the bytes of the random-looking quantities and times that make up most of a run.
+Every KPI is computed from the tables as stored (`as_stored`), so a run's KPIs and those
+`rebuild` recomputes from disk are the same numbers. `export_csv` writes `tables/<name>.csv` for spreadsheets; a run directory with
+only CSV tables (exported, or written by hand in tests) still reads. Small derived tables
+(policy events, KPI summaries) stay CSV.
+
 The order in which a run is written, and how a failure is recorded, is the pipeline's
 (`simulator.app.pipeline`); this module only knows files and their formats.
 """
@@ -8,16 +21,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from simulator.config.version import __version__
 from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
-from simulator.config.dictionary import SIMULATION_TABLES, dtypes, text_columns
+from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, dtypes, text_columns
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
+PARQUET_COMPRESSION = "zstd"  # smaller than snappy on these tables, and fast to read
+PARQUET_LEVEL = 9  # past ~9 zstd gains little here and writes slower
+
+# run.keep_tables: which simulation tables a run keeps on disk (KPIs are always kept)
+KEEP_TABLES = {
+    "all": SIMULATION_TABLES,
+    # the per-day and per-lot tables are ~97 % of the bytes; the rest still feeds the backtest,
+    # the licensing figure and the monthly imports
+    "summary": tuple(t for t in SIMULATION_TABLES if t not in ("daily", "shipments")),
+    "none": (),
+}
 
 
 def policy_events_table(p: Params) -> pd.DataFrame:
@@ -62,31 +88,121 @@ def _num(x):
     return None if pd.isna(x) else round(float(x), 6)
 
 
-def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,
-                 config_hash: str, overrides: Sequence[str] = ()) -> None:
-    """The simulation tables (name -> DataFrame), the policy events, params.json, run_info.json."""
+def write_run_files(params: Params, directory: Path, config_hash: str,
+                    overrides: Sequence[str] = ()) -> None:
+    """params.json, run_info.json and the policy events: what a run is, before any replication."""
     out = directory / "tables"
     out.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        check(name, df)
-        df.to_csv(out / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)
     policy_events_table(params).to_csv(out / "policy_events.csv", index=False)
     (directory / "params.json").write_text(json.dumps(to_dict(params), indent=1))
     (directory / "run_info.json").write_text(
         json.dumps(run_info(params, config_hash, overrides), indent=2))
 
 
-def load_tables(directory: Path) -> Dict[str, pd.DataFrame]:
-    """The simulation tables of a run directory, typed as the data dictionary says (text columns
-    as text with "" for empty: a column that happens to be all empty would otherwise read as NaN
-    floats) and validated against it."""
-    out = {}
-    for name in SIMULATION_TABLES:
-        path = directory / "tables" / f"{name}.csv"
-        text = text_columns(name)
-        df = pd.read_csv(path, dtype=read_dtypes(name), low_memory=False)
-        df[text] = df[text].fillna("")
-        out[name] = check(name, df.astype(dtypes(name)))
+_ARROW = {"int": pa.int64(), "float": pa.float32(), "str": pa.string(), "bool": pa.bool_(),
+          "date": pa.date32()}
+
+
+def _arrow_schema(table: str) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW[c.dtype]) for c in DICTIONARY[table]])
+
+
+def _encodings(schema: pa.Schema) -> dict:
+    """Floats byte-stream-split (their exponent bytes then compress), integers and dates
+    delta-encoded (days run in order), text dictionary-encoded (a few ids repeated)."""
+    split = [f.name for f in schema if pa.types.is_floating(f.type)]
+    delta = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_date(f.type)]
+    return {"use_dictionary": [f.name for f in schema if f.name not in split + delta],
+            "column_encoding": {**{c: "BYTE_STREAM_SPLIT" for c in split},
+                                **{c: "DELTA_BINARY_PACKED" for c in delta}}}
+
+
+def as_stored(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with its floats rounded to the precision they are stored with (what a reader of the
+    run gets back), so KPIs computed in memory equal those recomputed from disk."""
+    floats = [c.name for c in DICTIONARY[table] if c.dtype == "float"]
+    return df.astype({c: "float32" for c in floats}).astype({c: "float64" for c in floats})
+
+
+def part_path(directory: Path, table: str, replication: int) -> Path:
+    return Path(directory) / "tables" / table / f"rep-{replication:06d}.parquet"
+
+
+def write_replication(directory: Path, replication: int, tables: Dict[str, pd.DataFrame]) -> None:
+    """One replication's tables, each validated against the data dictionary, as Parquet parts."""
+    for name, df in tables.items():
+        check(name, df)
+        path = part_path(directory, name, replication)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(df, preserve_index=False).cast(_arrow_schema(name), safe=False)
+        pq.write_table(table.replace_schema_metadata(None), path, compression=PARQUET_COMPRESSION,
+                       compression_level=PARQUET_LEVEL, **_encodings(table.schema))
+
+
+def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,
+                 config_hash: str, overrides: Sequence[str] = ()) -> None:
+    """Whole simulation tables (all replications stacked), split into per-replication parts,
+    with the run files: for tables built in memory (`simulate`)."""
+    write_run_files(params, directory, config_hash, overrides)
+    reps = sorted(set().union(*(set(df["replication"].unique()) for df in tables.values())))
+    for r in reps:
+        write_replication(directory, int(r), {name: df[df["replication"] == r].reset_index(drop=True)
+                                              for name, df in tables.items()})
+
+
+def saved_tables(directory: Path) -> List[str]:
+    """The simulation tables a run directory holds (as Parquet or as CSV)."""
+    base = Path(directory) / "tables"
+    return [t for t in SIMULATION_TABLES
+            if any((base / t).glob("*.parquet")) or (base / f"{t}.csv").is_file()]
+
+
+def read_table(directory: Path, name: str, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """A simulation table, typed as the data dictionary says and in replication order: the
+    Parquet dataset if there is one, else `tables/<name>.csv`. `columns` reads only those."""
+    base = Path(directory) / "tables"
+    parts = sorted((base / name).glob("*.parquet"))
+    wanted = list(columns) if columns is not None else [c.name for c in DICTIONARY[name]]
+    types = {k: v for k, v in dtypes(name).items() if k in wanted}
+    if parts:
+        table = pa.concat_tables([pq.read_table(p, columns=wanted) for p in parts])
+        df = table.to_pandas(date_as_object=False)
+    else:
+        path = base / f"{name}.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{directory} has no table {name} (tables/{name}/ or "
+                                    f"tables/{name}.csv)")
+        dates = [c for c, t in types.items() if t.startswith("datetime")]
+        df = pd.read_csv(path, usecols=wanted, low_memory=False, float_precision="round_trip",
+                         dtype={k: v for k, v in read_dtypes(name).items()
+                                if k in wanted and k not in dates})
+        for c in dates:
+            df[c] = pd.to_datetime(df[c], format="ISO8601")
+    text = [c for c in text_columns(name) if c in wanted]
+    df[text] = df[text].fillna("")
+    df = df[wanted].astype(types)
+    return check(name, df) if columns is None else df
+
+
+def load_tables(directory: Path, names: Iterable[str] = SIMULATION_TABLES) -> Dict[str, pd.DataFrame]:
+    """The simulation tables of a run directory, typed and validated against the dictionary."""
+    return {name: read_table(directory, name) for name in names}
+
+
+def export_csv(directory: Path) -> List[Path]:
+    """tables/<name>.csv for every simulation table saved as Parquet (dates as YYYY-MM-DD,
+    missing values empty, floats at full precision)."""
+    out = []
+    for name in saved_tables(directory):
+        if not any((Path(directory) / "tables" / name).glob("*.parquet")):
+            continue
+        path = Path(directory) / "tables" / f"{name}.csv"
+        df = read_table(directory, name)
+        for c, t in dtypes(name).items():
+            if t.startswith("datetime"):
+                df[c] = df[c].dt.strftime("%Y-%m-%d").fillna("")
+        df.to_csv(path, index=False)
+        out.append(path)
     return out
 
 
@@ -102,8 +218,8 @@ def read_info(directory: Path, missing_ok: bool = False) -> Optional[dict]:
     return json.loads(path.read_text())
 
 
-def read_table(directory: Path, name: str, **kw) -> pd.DataFrame:
-    """Any table under tables/ as it is saved (simulation, policy events, KPI summary)."""
+def read_csv_table(directory: Path, name: str, **kw) -> pd.DataFrame:
+    """A small derived table saved as tables/<name>.csv (policy events, KPI summary)."""
     return pd.read_csv(Path(directory) / "tables" / f"{name}.csv", **kw)
 
 

@@ -12,7 +12,8 @@ import pandera.pandas as pa
 from simulator.config.dictionary import DICTIONARY, dtypes
 
 # text columns are checked as object columns: an element-wise str check costs seconds a run
-_DTYPES = {"int": "int64", "float": "float64", "str": object, "bool": "bool"}
+_DTYPES = {"int": "int64", "float": "float64", "str": object, "bool": "bool",
+           "date": "datetime64[ns]"}
 
 
 def read_dtypes(table: str) -> Dict[str, object]:

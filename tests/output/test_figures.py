@@ -14,6 +14,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer
 
+from simulator.config.dictionary import DICTIONARY, dtypes
 from simulator.present import figures as F
 
 FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
@@ -184,6 +185,21 @@ def make_kpis(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
+_EMPTY = {"str": "", "int": 0, "bool": False}
+
+
+def save_table(tables: Path, name: str, df: pd.DataFrame) -> None:
+    """`df` as tables/<name>.csv (the store's CSV form), with every dictionary column: those the
+    figure tests do not set get an empty value (missing where the dictionary allows it)."""
+    df = df.copy()
+    for c in DICTIONARY[name]:
+        if c.name not in df:
+            df[c.name] = (_EMPTY[c.dtype] if c.dtype in _EMPTY
+                          else (pd.NaT if c.dtype == "date" else (np.nan if c.nullable else 0.0)))
+    df = df[[c.name for c in DICTIONARY[name]]].astype(dtypes(name))
+    df.to_csv(tables / f"{name}.csv", index=False)
+
+
 def write_run(root: Path, with_events: bool, name: str = None, inventory_factor: float = 1.0,
               output_drop: float = 0.0) -> Path:
     """A run directory; `inventory_factor` scales inventory and cover, `output_drop` lowers
@@ -209,18 +225,16 @@ def write_run(root: Path, with_events: bool, name: str = None, inventory_factor:
     daily["inventory_t"] *= inventory_factor
     daily["cover_days"] *= inventory_factor
     daily["fab_production_pct"] -= output_drop
-    daily.to_csv(tables / "daily.csv", index=False)
-    make_licences().to_csv(tables / "licences.csv", index=False)
+    save_table(tables, "daily", daily)
+    save_table(tables, "licences", make_licences())
     imports = make_imports()
     if not with_events:  # a second, different import history for the comparison
         imports["quantity_t"] *= 2.0
-    imports.to_csv(tables / "imports_monthly.csv", index=False)
+    save_table(tables, "imports_monthly", imports)
     policy = make_policy_events() if with_events else pd.DataFrame(columns=POLICY_COLUMNS)
     policy.to_csv(tables / "policy_events.csv", index=False)
-    pd.DataFrame(columns=["replication", "order_id", "fab", "material", "quantity_t"]).to_csv(
-        tables / "shipments.csv", index=False)
-    pd.DataFrame(columns=["replication", "day", "date", "actor", "event"]).to_csv(
-        tables / "events.csv", index=False)
+    save_table(tables, "shipments", pd.DataFrame(columns=["replication"]))
+    save_table(tables, "events", pd.DataFrame(columns=["replication"]))
     make_kpis(CURBS_KPIS if with_events else BASELINE_KPIS).to_csv(
         tables / "kpi_summary.csv", index=False)
     return run

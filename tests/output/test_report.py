@@ -37,7 +37,8 @@ def run_dir(tmp_path_factory) -> Path:
 
 def test_run_directory_is_complete(run_dir):
     for name in ("metrics.json", "replications.csv", "report.md", "report.html", "params.json",
-                 "run_info.json", "tables/kpi_summary.csv", "tables/daily.csv"):
+                 "run_info.json", "tables/kpi_summary.csv", "tables/daily/rep-000000.parquet",
+                 "tables/daily/rep-000001.parquet"):
         assert (run_dir / name).is_file(), name
     assert not (run_dir / ".partial").exists()
     assert list((run_dir / "figures").glob("*.png")) and list((run_dir / "figures").glob("*.pdf"))

@@ -1,6 +1,6 @@
 """Report-ready figures drawn from a run directory's saved tables (no simulation is run here).
 
-`make_figures(run_dir)` reads `run_info.json` and `tables/*.csv` once and writes, as PNG (200 dpi)
+`make_figures(run_dir)` reads `run_info.json` and the saved tables once and writes, as PNG (200 dpi)
 and PDF into `run_dir/figures/`:
 
 - `policy_timeline`: the licensing regime of each material over time, events numbered and dated.
@@ -43,6 +43,7 @@ from .perceived_risk import plot_perceived_risk
 from .policy_timeline import plot_policy_timeline
 from .production import plot_production
 from .style import DPI
+from simulator.store.run_dir import saved_tables
 from .tts_ttr import plot_tts_ttr
 
 __all__ = [
@@ -52,6 +53,10 @@ __all__ = [
     "imports_by_origin", "japan_share", "japan_imports", "event_marks", "union_event_marks",
     "regime_timeline", "compare_tables", "style",
 ]
+
+# the simulation tables each figure draws from (the others need only KPIs and run files)
+NEEDS = {"inventory_cover": {"daily"}, "production": {"daily"}, "perceived_risk": {"daily"},
+         "licence_pipeline": {"licences"}, "monthly_imports": {"imports_monthly"}}
 
 FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
            "monthly_imports", "production", "tts_ttr"]
@@ -77,5 +82,8 @@ def make_figures(run_dir: Path, workers: Optional[int] = None) -> List[Path]:
         "policy_timeline": lambda: plot_policy_timeline(run.policy, marks, info, out_dir),
         "perceived_risk": lambda: plot_perceived_risk(run.daily, marks, info, out_dir),
     }
+    # a run that kept only some tables (run.keep_tables) draws the figures it has the data for
+    kept = set(saved_tables(run_dir))
+    jobs = {name: job for name, job in jobs.items() if NEEDS.get(name, set()) <= kept}
     drawn = draw_all(jobs, workers)
-    return [p for name in FIGURES for p in drawn[name]]
+    return [p for name in FIGURES if name in drawn for p in drawn[name]]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pandas as pd
 
-from simulator.store.run_dir import read_info, read_table
+from simulator.store.run_dir import read_csv_table, read_info, read_table, saved_tables
 
 from .data_policy import event_marks
 
@@ -30,16 +30,21 @@ class RunTables:
         return event_marks(self.policy)
 
 
-def _read(run_dir: Path, name: str, **kw) -> pd.DataFrame:
-    return read_table(run_dir, name, **kw)
+def _read(run_dir: Path, name: str, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """A simulation table, or an empty one if the run did not keep it (run.keep_tables)."""
+    if name not in saved_tables(run_dir):
+        return pd.DataFrame()
+    return read_table(run_dir, name, columns)
 
 
 def read_daily(run_dir: Path, columns: Sequence[str] = DAILY_COLUMNS) -> pd.DataFrame:
     """Only the columns the figures use, with repeated strings as categories: the daily table
     (~600k rows for 20 replications) is the bulk of the reading time."""
-    return _read(Path(run_dir), "daily", usecols=list(columns),
-                 dtype={"fab": "category", "material": "category", "grade": "category",
-                        "date": "category"})
+    df = _read(Path(run_dir), "daily", list(columns))
+    for c in ("fab", "material", "grade"):
+        if c in df:
+            df[c] = df[c].astype("category")
+    return df
 
 
 def read_kpis(run_dir: Path) -> pd.DataFrame:
@@ -47,8 +52,8 @@ def read_kpis(run_dir: Path) -> pd.DataFrame:
     path = Path(run_dir) / "tables" / "kpi_summary.csv"
     if not path.exists():
         return pd.DataFrame(columns=KPI_COLUMNS)
-    return read_table(run_dir, "kpi_summary", dtype={"kpi": str, "fab": str, "item": str},
-                      keep_default_na=False, na_values={c: [""] for c in KPI_COLUMNS[3:]})
+    return read_csv_table(run_dir, "kpi_summary", dtype={"kpi": str, "fab": str, "item": str},
+                          keep_default_na=False, na_values={c: [""] for c in KPI_COLUMNS[3:]})
 
 
 def read_run(run_dir: Path, daily_columns: Sequence[str] = DAILY_COLUMNS,
@@ -57,9 +62,8 @@ def read_run(run_dir: Path, daily_columns: Sequence[str] = DAILY_COLUMNS,
     return RunTables(
         info=read_info(run_dir),
         daily=read_daily(run_dir, daily_columns),
-        licences=(_read(run_dir, "licences", dtype={"grade": str, "fab": str}) if licences
-                  else pd.DataFrame()),
-        imports=_read(run_dir, "imports_monthly", dtype={"month": str}),
-        policy=_read(run_dir, "policy_events", dtype=str, keep_default_na=False),
+        licences=_read(run_dir, "licences") if licences else pd.DataFrame(),
+        imports=_read(run_dir, "imports_monthly"),
+        policy=read_csv_table(run_dir, "policy_events", dtype=str, keep_default_na=False),
         kpis=read_kpis(run_dir),
     )
