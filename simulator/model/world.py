@@ -9,6 +9,7 @@ same-day ordering is fixed (events first) rather than left to the event queue.
 """
 from __future__ import annotations
 
+import gc
 from typing import Dict
 
 import simpy
@@ -81,6 +82,16 @@ class World:
 
     def run(self) -> Recorder:
         self.env.process(self._clock())
-        self.env.run(until=self.cal.horizon_days)
+        # A run keeps ~10^5 records alive; CPython's cyclic collector would rescan all of them at
+        # each full pass, a cost that grows faster than the run (13 % of a replication, 31 % with
+        # four times the fabs: issue 8). The model's objects are freed by reference counting; the
+        # few cycles SimPy's processes leave are collected after the run.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.cal.horizon_days)
+        finally:
+            if collecting:
+                gc.enable()
         settle_orders(self.rec.orders, self.cal.horizon_days)
         return self.rec

@@ -25,6 +25,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.config.version import __version__
@@ -107,14 +108,19 @@ def _arrow_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(c.name, _ARROW[c.dtype]) for c in DICTIONARY[table]])
 
 
-def _encodings(schema: pa.Schema) -> dict:
+def _encodings(table: pa.Table) -> dict:
     """Floats byte-stream-split (their exponent bytes then compress), integers and dates
-    delta-encoded (days run in order), text dictionary-encoded (a few ids repeated)."""
+    delta-encoded (days run in order), text dictionary-encoded (a few ids repeated) unless most
+    values are distinct (order and licence ids: prefix-delta encoded instead)."""
+    schema = table.schema
     split = [f.name for f in schema if pa.types.is_floating(f.type)]
     delta = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_date(f.type)]
-    return {"use_dictionary": [f.name for f in schema if f.name not in split + delta],
+    text = [f.name for f in schema if pa.types.is_string(f.type)]
+    unique = [c for c in text if len(table) and pc.count_distinct(table[c]).as_py() > len(table) / 2]
+    return {"use_dictionary": [f.name for f in schema if f.name not in split + delta + unique],
             "column_encoding": {**{c: "BYTE_STREAM_SPLIT" for c in split},
-                                **{c: "DELTA_BINARY_PACKED" for c in delta}}}
+                                **{c: "DELTA_BINARY_PACKED" for c in delta},
+                                **{c: "DELTA_BYTE_ARRAY" for c in unique}}}
 
 
 def as_stored(table: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +142,7 @@ def write_replication(directory: Path, replication: int, tables: Dict[str, pd.Da
         path.parent.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(df, preserve_index=False).cast(_arrow_schema(name), safe=False)
         pq.write_table(table.replace_schema_metadata(None), path, compression=PARQUET_COMPRESSION,
-                       compression_level=PARQUET_LEVEL, **_encodings(table.schema))
+                       compression_level=PARQUET_LEVEL, **_encodings(table))
 
 
 def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,

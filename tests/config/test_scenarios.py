@@ -187,6 +187,7 @@ def test_unknown_key_is_refused():
     ("run.end_date=2019-06-30", "timeline.curbs_announced.date"),
     ("fab.initial_cover_days=abc", "fab.initial_cover_days"),
     ("fab.review_period_days=0", "fab.review_period_days"),
+    ("run.keep_tables=some", "run.keep_tables"),
 ])
 def test_bad_override_is_refused_naming_the_key(override, key):
     with pytest.raises(ConfigError) as err:
