@@ -8,12 +8,14 @@ before Hydra creates any output directory.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from simulator.config import hydra as hydra_config
@@ -28,25 +30,44 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+log = logging.getLogger("run")
+
+
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
-    from simulator.app.pipeline import execute
+    """One run; in a sweep (-m), one job. A job's failure is recorded in its folder (FAILED.txt)
+    and listed in the sweep summary; it never stops the other jobs. A job whose folder already
+    holds a complete run of the same config is skipped (a re-run sweep finishes what is missing)."""
+    from simulator.app.pipeline import execute, record_failure
+    from simulator.store.run_dir import run_complete
 
     hc = HydraConfig.get()
+    in_sweep = hc.mode == RunMode.MULTIRUN
     scenario = hc.runtime.choices["scenario"]
+    out = Path(hc.runtime.output_dir)
+    digest = hydra_config.config_hash(cfg)
+    if in_sweep and run_complete(out, digest):
+        log.info("%s: complete already (same config), skipped", out.name)
+        return
     try:
         params = hydra_config.to_params(cfg, scenario)
     except ConfigError as exc:
-        _fail(str(exc), EXIT_CONFIG_ERROR)
-    out = Path(hc.runtime.output_dir)
+        if not in_sweep:
+            _fail(str(exc), EXIT_CONFIG_ERROR)
+        record_failure(out, f"ConfigError: {exc}")
+        log.error("%s: %s", out.name, exc)
+        return
     started = time.perf_counter()
     try:
-        execute(params, out, hydra_config.config_hash(cfg), overrides=list(hc.overrides.task))
+        execute(params, out, digest, overrides=list(hc.overrides.task))
     except Exception as exc:  # recorded in FAILED.txt with its traceback; one line here
-        _fail(f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)",
-              EXIT_RUN_ERROR)
-    print(f"{scenario}: {params.run.replications} replications in "
-          f"{time.perf_counter() - started:.1f} s -> {out}")
+        message = f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)"
+        if not in_sweep:
+            _fail(message, EXIT_RUN_ERROR)
+        log.error(message)
+        return
+    log.info("%s: %d replications in %.1f s -> %s", scenario, params.run.replications,
+             time.perf_counter() - started, out)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,24 @@
 """Hydra callbacks: what run.py -m does when a sweep ends."""
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+log = logging.getLogger(__name__)
+
 
 class CompareSweep(Callback):
-    """At the end of `run.py -m`, compare the sweep's finished runs (simulator/present/comparison.py)."""
+    """At the end of `run.py -m`: the sweep summary (simulator/present/sweep.py), listing every
+    job with its status, and the comparison of the complete runs (simulator/present/comparison.py).
+    A sweep in which any job failed exits with status 1, after both are written."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from simulator.present.comparison import build
-        try:
-            out = build(Path(config.hydra.sweep.dir))
-        except FileNotFoundError as exc:  # every job failed: their own errors were reported
-            print(f"no comparison: {exc}")
-            return
-        print(f"comparison of the sweep's runs -> {out}")
+        from simulator.app.sweep import finish_sweep
+
+        failed = finish_sweep(Path(config.hydra.sweep.dir))
+        if failed:
+            sys.exit(1)

@@ -2,6 +2,7 @@
 
     python -m simulator rebuild RUN_DIR                 KPIs, figures, backtest and report from saved tables
     python -m simulator compare SWEEP_DIR               the comparison of a sweep's complete runs
+    python -m simulator sweep SWEEP_DIR                 its summary (every job, status, KPIs) and comparison
     python -m simulator backtest RUN_DIR [FILE ...]     a run against observed customs data
     python -m simulator export --csv RUN_DIR            the run's Parquet tables as tables/<name>.csv
     python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
@@ -11,6 +12,7 @@ Errors are one line on stderr with exit code 2; nothing half-written is left beh
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -43,6 +45,18 @@ def _compare(args) -> int:
         return _fail(str(exc))
     print(f"comparison written to {out}")
     return 0
+
+
+def _sweep(args) -> int:
+    from simulator.app.sweep import finish_sweep
+
+    sweep_dir = Path(args.sweep_dir)
+    if not sweep_dir.is_dir():
+        return _fail(f"{sweep_dir} is not a directory")
+    failed = finish_sweep(sweep_dir)
+    print(f"sweep summary -> {sweep_dir / 'summary.csv'}"
+          + (f"; {failed} job(s) not complete, listed there" if failed else ""))
+    return 1 if failed else 0
 
 
 def _backtest(args) -> int:
@@ -85,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare the complete runs of a sweep directory")
     p.add_argument("sweep_dir")
     p.set_defaults(func=_compare)
+    p = sub.add_parser("sweep", help="a sweep's summary (every job, with status) and comparison")
+    p.add_argument("sweep_dir")
+    p.set_defaults(func=_sweep)
     p = sub.add_parser("backtest", help="a run against observed customs data (data/observed format)")
     p.add_argument("run_dir")
     p.add_argument("files", nargs="*", help="observed-data CSV files (default: data/observed/*.csv)")
@@ -100,6 +117,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     if argv[:1] == ["calibrate"]:  # its own options, --help included, go to its own parser
         from simulator.app.calibrate import main as calibrate_main
         return calibrate_main(argv[1:])

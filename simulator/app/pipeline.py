@@ -15,7 +15,10 @@ tables rebuilds its summary, figures and report from `replications.csv`.
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
+import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
@@ -30,6 +33,8 @@ from simulator.experiment import Results, map_replications, run_replication, wit
 from simulator.store.run_dir import (KEEP_TABLES, as_stored, load_tables, read_info, read_params,
                                      read_replications, read_table, saved_tables, write_replication,
                                      write_run_files, write_summary, write_tables)
+
+log = logging.getLogger(__name__)
 
 
 def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
@@ -77,15 +82,42 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
             workers: Optional[int] = None) -> Path:
     """Run every replication of `params` and write the run directory (the main job)."""
     params = with_run(params)
+    n = params.run.replications
+    log.info("%s: %d replications, seed %d, keep_tables=%s%s", params.scenario_name, n,
+             params.run.seed, params.run.keep_tables,
+             f"; overrides: {' '.join(overrides)}" if overrides else "")
 
     def write(partial: Path) -> None:
         write_run_files(params, partial, config_hash, overrides)
         fn = functools.partial(replicate, directory=partial,
                                keep=KEEP_TABLES[params.run.keep_tables])
-        kpis = sort_long(pd.concat(list(map_replications(params, fn, workers)), ignore_index=True))
-        derive_outputs(partial, kpis)
+        parts = list(_progress(map_replications(params, fn, workers), n, "replications"))
+        started = time.perf_counter()
+        derive_outputs(partial, sort_long(pd.concat(parts, ignore_index=True)))
+        log.info("KPIs, figures, backtest and report in %.1f s", time.perf_counter() - started)
 
-    return _write_atomically(Path(run_dir), write)
+    out = _write_atomically(Path(run_dir), write)
+    log.info("written: %s", out)
+    return out
+
+
+def _progress(items, total: int, what: str):
+    """A progress bar (tqdm) when stderr is a terminal; otherwise a log line at every tenth of
+    the way (and each item's timing at debug level), so logs stay readable."""
+    started = last = time.perf_counter()
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+        yield from tqdm(items, total=total, desc=what, unit=what.rstrip("s")[:12], leave=False)
+        log.info("%d %s in %.1f s", total, what, time.perf_counter() - started)
+        return
+    step = max(1, total // 10)
+    for i, item in enumerate(items, start=1):
+        now = time.perf_counter()
+        log.debug("%s %d/%d: %.2f s", what, i, total, now - last)
+        last = now
+        if i % step == 0 or i == total:
+            log.info("%s: %d/%d done, %.1f s", what, i, total, now - started)
+        yield item
 
 
 def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
@@ -115,6 +147,13 @@ def write_run(results: Results, run_dir: Path, config_hash: str,
     return _write_atomically(Path(run_dir), write)
 
 
+def record_failure(run_dir: Path, reason: str, details: str = "") -> None:
+    """FAILED.txt: its first line says why, in one line (the sweep summary quotes it)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    first = " ".join(reason.split())
+    (run_dir / "FAILED.txt").write_text(f"run failed: {first}\n" + (f"\n{details}" if details else ""))
+
+
 def _write_atomically(run_dir: Path, write: Callable[[Path], None]) -> Path:
     """`write(partial)` into `run_dir/.partial/`, moved into place only if it all succeeded;
     else `.failed/` and FAILED.txt. Returns `run_dir`; raises after recording a failure."""
@@ -129,9 +168,14 @@ def _write_atomically(run_dir: Path, write: Callable[[Path], None]) -> Path:
         if failed.exists():
             shutil.rmtree(failed)
         partial.rename(failed)
-        (run_dir / "FAILED.txt").write_text(
-            f"run failed: {type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+        record_failure(run_dir, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         raise
+    # a run that succeeds where an earlier attempt failed leaves no trace of the failure
+    for stale in (run_dir / "FAILED.txt", run_dir / ".failed"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
     # metrics.json moves last: its presence marks a complete run
     for child in sorted(partial.iterdir(), key=lambda c: (c.name == "metrics.json", c.name)):
         target = run_dir / child.name

@@ -60,7 +60,33 @@ def register() -> None:
         cs.store(group="scenario", name=path.stem, node=node, package="_global_")
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(ROOT))
+    if not OmegaConf.has_resolver("job_dir"):
+        OmegaConf.register_new_resolver("job_dir", job_dir)
     _registered = True
+
+
+_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=,+-")
+MAX_JOB_DIR = 60
+
+
+def job_dir(override_dirname: str) -> str:
+    """A sweep job's folder from its overrides (Hydra's `override_dirname`: sorted `key=value`
+    joined by `,`): the scenario, then each other override by the last part of its key
+    (`baseline,initial_cover_days=30`), filesystem-safe on every OS, cut to 60 characters, and a
+    hash of the full overrides after `~` whenever the name is not the overrides verbatim, so two
+    jobs with different overrides never share a folder. The same overrides give the same folder
+    in every sweep: that is what lets a re-run sweep skip the jobs it completed."""
+    text = str(override_dirname)
+    if not text:
+        return "defaults"
+    items = text.split(",")
+    scenario = [i.split("=", 1)[1] for i in items if i.startswith("scenario=")]
+    rest = [f"{i.split('=', 1)[0].split('.')[-1]}={i.split('=', 1)[1]}" if "=" in i else i
+            for i in items if not i.startswith("scenario=")]
+    name = "".join(c if c in _SAFE else "-" for c in ",".join(scenario + rest))[:MAX_JOB_DIR]
+    if name != text:
+        name += "~" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return name
 
 
 def to_params(cfg: DictConfig, scenario: str) -> Params:
@@ -129,8 +155,11 @@ _HYDRA_FLAGS_WITHOUT_CHECK = ("--help", "-h", "--hydra-help", "--info", "--cfg",
 
 
 def check_command_line(argv: Sequence[str]) -> Optional[str]:
-    """Compose every value of the command line's overrides (each sweep value at least once) and
-    validate it. Returns a one-line error, or None if the command line is sound."""
+    """Compose the command line's overrides and validate them. Returns a one-line error, or None
+    if the command line is sound. For a sweep (-m) only the first value of each override is
+    checked here (a mistake there, an unknown key or a bad file, would fail every job); a bad
+    value further down a sweep list fails its own job, which the sweep summary lists, and the
+    other jobs run."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     if any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in argv):
@@ -152,7 +181,8 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
         choices.append([f"{prefix}={v}" for v in values])
     # every value of every override, each combined with the first value of the others
     combos = [[c[0] for c in choices]]
-    for i, options in enumerate(choices):
+    sweep = any(a in ("-m", "--multirun") for a in argv)
+    for i, options in enumerate([] if sweep else choices):
         for v in options[1:]:
             combos.append([*(c[0] for c in choices[:i]), v, *(c[0] for c in choices[i + 1:])])
     try:

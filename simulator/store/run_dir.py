@@ -212,6 +212,20 @@ def export_csv(directory: Path) -> List[Path]:
     return out
 
 
+def run_complete(directory: Path, config_hash: Optional[str] = None) -> bool:
+    """A run directory whose run finished (metrics.json, written last), for `config_hash` if
+    given (the same composed config: a re-run sweep skips it)."""
+    path = Path(directory) / "metrics.json"
+    if not path.is_file():
+        return False
+    if config_hash is None:
+        return True
+    try:
+        return json.loads(path.read_text()).get("config_hash") == config_hash
+    except (OSError, ValueError):
+        return False
+
+
 def read_params(directory: Path) -> Params:
     return from_dict(Params, json.loads((Path(directory) / "params.json").read_text()))
 
