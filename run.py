@@ -33,6 +33,11 @@ def _fail(message: str, code: int) -> None:
 log = logging.getLogger("run")
 
 
+def _parallel_launcher(hc) -> bool:
+    target = str(hc.launcher.get("_target_", ""))
+    return "joblib" in target or "submitit" in target
+
+
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
     """One run; in a sweep (-m), one job. A job's failure is recorded in its folder (FAILED.txt)
@@ -57,9 +62,12 @@ def main(cfg: DictConfig) -> None:
         record_failure(out, f"ConfigError: {exc}")
         log.error("%s: %s", out.name, exc)
         return
+    # jobs launched in parallel (hydra/launcher=parallel, submitit) already use the cores: their
+    # replications run in one process unless run.workers was set
+    workers = 1 if in_sweep and params.run.workers == 0 and _parallel_launcher(hc) else None
     started = time.perf_counter()
     try:
-        execute(params, out, digest, overrides=list(hc.overrides.task))
+        execute(params, out, digest, overrides=list(hc.overrides.task), workers=workers)
     except Exception as exc:  # recorded in FAILED.txt with its traceback; one line here
         message = f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)"
         if not in_sweep:

@@ -206,6 +206,8 @@ class RunConf:
     seed: int = 20190704
     workers: int = 0  # 0: one per core, at most one per replication
     keep_tables: str = "all"  # all | summary | none: simulation tables kept on disk (KPIs always)
+    executor: str = "processes"  # processes (this machine) | dask (a Dask cluster)
+    dask_address: str = ""  # scheduler address for executor=dask; "" = a local cluster of `workers`
 
 
 @dataclass

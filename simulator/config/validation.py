@@ -85,6 +85,7 @@ def validate(p: Params) -> None:
 
 
 KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py
+EXECUTORS = ("processes", "dask")  # see simulator/experiment/__init__.py
 
 
 def _check_run(p: Params) -> Calendar:
@@ -101,6 +102,8 @@ def _check_run(p: Params) -> Calendar:
     if run.keep_tables not in KEEP_TABLES:
         raise ConfigError(f"run.keep_tables must be one of {', '.join(KEEP_TABLES)}, "
                           f"got {run.keep_tables!r}")
+    if run.executor not in EXECUTORS:
+        raise ConfigError(f"run.executor must be one of {', '.join(EXECUTORS)}, got {run.executor!r}")
     return cal
 
 
