@@ -5,6 +5,8 @@
     python -m simulator sweep SWEEP_DIR                 its summary (every job, status, KPIs) and comparison
     python -m simulator backtest RUN_DIR [FILE ...]     a run against observed customs data
     python -m simulator export --csv RUN_DIR            the run's Parquet tables as tables/<name>.csv
+    python -m simulator sensitivity [NAME] [options]    Sobol' indices (SALib) over configs/sensitivity/NAME.yaml
+    python -m simulator search [NAME] [options]         the smallest value meeting a goal (configs/search/NAME.yaml)
     python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
 
 Errors are one line on stderr with exit code 2; nothing half-written is left behind.
@@ -112,12 +114,20 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_export)
     # listed for --help; main() hands calibrate its own arguments (its own parser)
     sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md")
+    sub.add_parser("search", help="smallest parameter value meeting a goal: configs/search/NAME.yaml")
+    sub.add_parser("sensitivity", help="Sobol' indices over configs/sensitivity/NAME.yaml (SALib)")
     return ap
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if argv[:1] == ["search"]:  # its own options, like calibrate
+        from simulator.app.search import main as search_main
+        return search_main(argv[1:])
+    if argv[:1] == ["sensitivity"]:  # its own options, like calibrate
+        from simulator.app.sensitivity import main as sensitivity_main
+        return sensitivity_main(argv[1:])
     if argv[:1] == ["calibrate"]:  # its own options, --help included, go to its own parser
         from simulator.app.calibrate import main as calibrate_main
         return calibrate_main(argv[1:])

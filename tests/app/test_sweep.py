@@ -14,7 +14,8 @@ import pytest
 from simulator.config.hydra import job_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = ["scenario=baseline", "run.replications=1", "run.end_date=2019-12-31"]
+BASE = ["scenario=baseline", "run.replications=1", "run.end_date=2019-12-31",
+        "run.keep_tables=summary"]  # the fewer figures, the quicker the test
 
 
 def _sweep(sweep_dir: Path, values: str) -> subprocess.CompletedProcess:

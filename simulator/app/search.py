@@ -1,0 +1,149 @@
+"""Policy search from one command:
+
+    python -m simulator search [NAME] [--replications R] [--workers W]
+
+answers "the smallest value of a parameter (initial cover, say) for which no fab loses output
+in at least `goal_share` of replications", from `configs/search/NAME.yaml`, by bisection.
+
+Why bisection and not a sweeper: the question is a threshold on a criterion that only improves as
+the parameter grows (more stock never makes a fab run short sooner), and with common random
+numbers (every evaluation uses the same replication indices and seed) the criterion is a
+deterministic step function of the parameter; bisection finds its step in log2(range /
+tolerance) evaluations, each certain to narrow the bracket. A black-box optimiser (Optuna's TPE,
+hydra-optuna-sweeper) would minimise a penalised objective by sampling, spending evaluations
+away from the step and giving no bracket. The check at both ends says whether the answer lies in
+the range at all.
+
+Writes `outputs/search/NAME/<timestamp>/`: `evaluations.csv` (each value tried, the share of
+replications without loss and its Wilson 95 % interval, whether it met the goal) and
+`result.md` (the answer, its bracket and the evaluations it took).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import pandas as pd
+import yaml
+from scipy.stats import binomtest
+
+from simulator.analysis.metrics import replication_kpis, wide
+from simulator.app.sensitivity import point_params
+from simulator.config.hydra import ROOT, compose_params
+from simulator.config.validation import ConfigError
+from simulator.experiment import simulate
+
+log = logging.getLogger(__name__)
+CONFIG_DIR = ROOT / "configs" / "search"
+LOSS = "lost_production_pct[all|all]"  # mean over fabs of output lost: 0 = no fab lost any
+
+
+def load_spec(name: str) -> dict:
+    path = Path(name) if name.endswith((".yaml", ".yml")) else CONFIG_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+        raise ConfigError(f"no search config {name!r} (configs/search/: {known})")
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configs/search/{name}.yaml is not valid YAML: "
+                          f"{' '.join(str(exc).split())}") from None
+    for key in ("scenario", "parameter", "low", "high", "goal_share"):
+        if not isinstance(spec, dict) or key not in spec:
+            raise ConfigError(f"configs/search/{name}.yaml needs a {key!r} key")
+    if not spec["low"] < spec["high"]:
+        raise ConfigError(f"configs/search/{name}.yaml: low must be below high, got "
+                          f"{spec['low']} and {spec['high']}")
+    return spec
+
+
+def search(name: str, replications: Optional[int], workers: int, out_root: Path) -> Path:
+    spec = load_spec(name)
+    base = compose_params(spec["scenario"], spec.get("overrides", []))
+    reps = replications or int(spec.get("replications", 20))
+    base = dataclasses.replace(base, run=dataclasses.replace(base.run, replications=reps))
+    key, goal = spec["parameter"], float(spec["goal_share"])
+    tolerance = float(spec.get("tolerance", 1.0))
+    rows: List[dict] = []
+
+    def meets(value: float) -> bool:
+        p = point_params(base, [key], [value])
+        kpis = wide(replication_kpis(p, simulate(p, workers=workers).tables))
+        ok = int((kpis[LOSS] <= 0).sum())
+        ci = binomtest(ok, reps).proportion_ci(confidence_level=0.95, method="wilson")
+        low, high = ci.low, ci.high
+        met = ok / reps >= goal
+        rows.append({key: value, "replications": reps, "without_loss": ok,
+                     "share_without_loss": ok / reps, "wilson95_low": low, "wilson95_high": high,
+                     "meets_goal": met})
+        log.info("%s = %g: no loss in %d of %d replications (%s)", key, value, ok, reps,
+                 "meets the goal" if met else "short of it")
+        return met
+
+    lo, hi = float(spec["low"]), float(spec["high"])
+    if not meets(hi):
+        answer, bracket = None, (hi, None)
+    elif meets(lo):
+        answer, bracket = lo, (None, lo)
+    else:
+        while hi - lo > tolerance:
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+        answer, bracket = hi, (lo, hi)
+
+    out = out_root / Path(name).stem / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    out.mkdir(parents=True)
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "evaluations.csv", index_label="evaluation", float_format="%.6g")
+    (out / "result.md").write_text(_result(spec, name, key, goal, reps, answer, bracket, table))
+    return out
+
+
+def _result(spec, name, key, goal, reps, answer, bracket, table) -> str:
+    if answer is None:
+        what = (f"Not reached in the range: even at {key} = {bracket[0]:g}, fewer than "
+                f"{goal:.0%} of replications kept every fab running.")
+    elif bracket[0] is None:
+        what = f"Already met at the low end of the range: {key} = {answer:g} suffices."
+    else:
+        what = (f"**{key} = {answer:g}** is the smallest value found for which no fab loses output "
+                f"in at least {goal:.0%} of {reps} replications (the threshold lies between "
+                f"{bracket[0]:g}, short of the goal, and {bracket[1]:g}).")
+    lines = [f"# Policy search: {name}", "",
+             f"Scenario `{spec['scenario']}` with {', '.join(f'`{o}`' for o in spec.get('overrides', []))}. "
+             f"Bisection over {key} in [{spec['low']}, {spec['high']}] to within "
+             f"{spec.get('tolerance', 1)}; every evaluation runs the same {reps} replications "
+             f"(common random numbers).", "", what, "",
+             f"{len(table)} evaluations:", "",
+             f"| {key} | no loss in | share (Wilson 95 % CI) | meets goal |", "|---|---|---|---|"]
+    for d in table.to_dict("records"):
+        lines.append(f"| {d[key]:g} | {d['without_loss']} of {d['replications']} | "
+                     f"{d['share_without_loss']:.2f} ({d['wilson95_low']:.2f} to {d['wilson95_high']:.2f}) | "
+                     f"{'yes' if d['meets_goal'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simulator search",
+                                 description="the smallest parameter value meeting a goal, by "
+                                             "bisection: configs/search/NAME.yaml")
+    ap.add_argument("name", nargs="?", default="default",
+                    help=f"configs/search/NAME.yaml, or a path to such a file")
+    ap.add_argument("--replications", type=int, help="per evaluation (default: the config's)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--out", default=str(ROOT / "outputs" / "search"))
+    args = ap.parse_args(argv)
+    try:
+        out = search(args.name, args.replications, max(1, args.workers), Path(args.out))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print((out / "result.md").read_text().split("\n\n")[2])
+    print(f"-> {out}")
+    return 0
