@@ -74,7 +74,8 @@ def main(cfg: DictConfig) -> None:
             _fail(message, EXIT_RUN_ERROR)
         log.error(message)
         return
-    log.info("%s: %d replications in %.1f s -> %s", scenario, params.run.replications,
+    from simulator.store.run_dir import read_info
+    log.info("%s: %d replications in %.1f s -> %s", scenario, read_info(out)["replications"],
              time.perf_counter() - started, out)
 
 

@@ -42,7 +42,7 @@ def _compare(args) -> int:
     from simulator.present.comparison import build
 
     try:
-        out = build(Path(args.sweep_dir))
+        out = build(Path(args.sweep_dir), args.reference)
     except FileNotFoundError as exc:
         return _fail(str(exc))
     print(f"comparison written to {out}")
@@ -55,7 +55,7 @@ def _sweep(args) -> int:
     sweep_dir = Path(args.sweep_dir)
     if not sweep_dir.is_dir():
         return _fail(f"{sweep_dir} is not a directory")
-    failed = finish_sweep(sweep_dir)
+    failed = finish_sweep(sweep_dir, args.reference)
     print(f"sweep summary -> {sweep_dir / 'summary.csv'}"
           + (f"; {failed} job(s) not complete, listed there" if failed else ""))
     return 1 if failed else 0
@@ -100,9 +100,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_rebuild)
     p = sub.add_parser("compare", help="compare the complete runs of a sweep directory")
     p.add_argument("sweep_dir")
+    p.add_argument("--reference", help="the run paired differences are taken against (its label "
+                                       "or job folder; default: the baseline scenario's run)")
     p.set_defaults(func=_compare)
     p = sub.add_parser("sweep", help="a sweep's summary (every job, with status) and comparison")
     p.add_argument("sweep_dir")
+    p.add_argument("--reference", help="the run paired differences are taken against")
     p.set_defaults(func=_sweep)
     p = sub.add_parser("backtest", help="a run against observed customs data (data/observed format)")
     p.add_argument("run_dir")

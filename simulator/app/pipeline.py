@@ -14,6 +14,7 @@ tables rebuilds its summary, figures and report from `replications.csv`.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
 import pandas as pd
+from scipy import stats
 
 from simulator.analysis.backtest import backtest, default_files, load_observed
 from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, summarise, wide
@@ -91,7 +93,14 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
         write_run_files(params, partial, config_hash, overrides)
         fn = functools.partial(replicate, directory=partial,
                                keep=KEEP_TABLES[params.run.keep_tables])
-        parts = list(_progress(map_replications(params, fn, workers), n, "replications"))
+        if params.run.stop_half_width > 0:
+            parts = _until_precise(params, fn, workers)
+            if len(parts) < n:  # the run is what it ran: its files say so
+                ran = dataclasses.replace(params, run=dataclasses.replace(
+                    params.run, replications=len(parts)))
+                write_run_files(ran, partial, config_hash, overrides)
+        else:
+            parts = list(_progress(map_replications(params, fn, workers), n, "replications"))
         started = time.perf_counter()
         derive_outputs(partial, sort_long(pd.concat(parts, ignore_index=True)))
         log.info("KPIs, figures, backtest and report in %.1f s", time.perf_counter() - started)
@@ -99,6 +108,41 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
     out = _write_atomically(Path(run_dir), write)
     log.info("written: %s", out)
     return out
+
+
+def half_width(values: Sequence[float]) -> float:
+    """Half-width of the 95 % t-interval of the mean of `values` (missing values left out)."""
+    x = pd.Series(values, dtype=float).dropna()
+    if len(x) < 2:
+        return float("inf")
+    return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / len(x) ** 0.5)
+
+
+def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
+    """Replications in batches of `run.stop_batch` until the 95 % half-width of `run.stop_kpi`'s
+    mean is at most `run.stop_half_width`, or `run.replications` have run. Replication r is the
+    same whatever the batches, so a run that stops at n equals a run of n replications."""
+    run = params.run
+    kpi, _, rest = run.stop_kpi.partition("[")
+    fab, _, item = rest.rstrip("]").partition("|")
+    parts: list = []
+    width = float("inf")
+    for start in range(0, run.replications, run.stop_batch):
+        stop = min(run.replications, start + run.stop_batch)
+        parts += list(map_replications(params, fn, workers, start, stop))
+        long = pd.concat(parts, ignore_index=True)
+        values = long.loc[(long["kpi"] == kpi) & (long["fab"] == fab) & (long["item"] == item), "value"]
+        if values.empty:
+            raise ValueError(f"run.stop_kpi {run.stop_kpi} is not a KPI of this run")
+        width = half_width(values)
+        log.info("%d replications: %s = %.4g, 95 %% half-width %.3g (target %g)", stop,
+                 run.stop_kpi, values.mean(), width, run.stop_half_width)
+        if width <= run.stop_half_width:
+            log.info("precise enough after %d replications: stopped", stop)
+            return parts
+    log.warning("%s half-width still %.3g > %g after the maximum, %d replications", run.stop_kpi,
+                width, run.stop_half_width, run.replications)
+    return parts
 
 
 def _progress(items, total: int, what: str):

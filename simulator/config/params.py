@@ -208,6 +208,11 @@ class RunConf:
     keep_tables: str = "all"  # all | summary | none: simulation tables kept on disk (KPIs always)
     executor: str = "processes"  # processes (this machine) | dask (a Dask cluster)
     dask_address: str = ""  # scheduler address for executor=dask; "" = a local cluster of `workers`
+    # optional stopping rule: replications in batches until the 95 % CI half-width of `stop_kpi`
+    # falls to `stop_half_width` (0 = off); `replications` is then the maximum
+    stop_kpi: str = "lost_production_pct[all|all]"
+    stop_half_width: float = 0.0
+    stop_batch: int = 10
 
 
 @dataclass

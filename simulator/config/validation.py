@@ -6,6 +6,8 @@ non-zero before anything is written.
 """
 from __future__ import annotations
 
+import re
+
 import math
 from typing import Iterable
 
@@ -102,6 +104,11 @@ def _check_run(p: Params) -> Calendar:
     if run.keep_tables not in KEEP_TABLES:
         raise ConfigError(f"run.keep_tables must be one of {', '.join(KEEP_TABLES)}, "
                           f"got {run.keep_tables!r}")
+    _number("run.stop_half_width", run.stop_half_width, lo=0.0)
+    _number("run.stop_batch", run.stop_batch, lo=2, integer=True)
+    if not re.fullmatch(r"[a-z0-9_]+\[[^|\]]+\|[^|\]]+\]", str(run.stop_kpi)):
+        raise ConfigError(f"run.stop_kpi must read kpi[fab|item] (a column of replications.csv), "
+                          f"got {run.stop_kpi!r}")
     if run.executor not in EXECUTORS:
         raise ConfigError(f"run.executor must be one of {', '.join(EXECUTORS)}, got {run.executor!r}")
     return cal

@@ -62,13 +62,15 @@ def with_run(params: Params, replications: Optional[int] = None,
 
 
 def map_replications(params: Params, fn: Callable[[Params, int], T],
-                     workers: Optional[int] = None) -> Iterator[T]:
+                     workers: Optional[int] = None, start: int = 0,
+                     stop: Optional[int] = None) -> Iterator[T]:
     """`fn(params, r)` for every replication r of `params.run.replications`, on `workers`
     processes (default `params.run.workers`; 0 = one per core), yielded in replication order as
     they complete. `fn` must be picklable (a module-level function or a partial of one); what it
     returns is all that travels back, so a caller that writes tables inside `fn` holds only what
-    it returns."""
-    reps = range(params.run.replications)
+    it returns. `start`, `stop`: only those replications (a batch; each is the same whatever the
+    batches)."""
+    reps = range(start, params.run.replications if stop is None else stop)
     n = _worker_count(params, len(reps), workers)
     if params.run.executor == "dask":
         yield from _on_dask(params, fn, reps, n)

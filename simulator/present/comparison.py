@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pandas as pd
 from scipy import stats
@@ -165,18 +165,26 @@ def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: st
     return "\n".join(out)
 
 
-def build(sweep_dir: Path) -> Path:
+def build(sweep_dir: Path, reference: Optional[str] = None) -> Path:
+    """The comparison of `sweep_dir`'s complete runs; paired differences against `reference` (a
+    run's label or job folder; default: the baseline scenario's run, else the first)."""
     from simulator.present.figures import make_comparison_figures
 
     sweep_dir = Path(sweep_dir)
     runs = labels_for(complete_runs(sweep_dir))
     if not runs:
         raise FileNotFoundError(f"{sweep_dir} has no complete run (no */metrics.json)")
+    if reference is not None:
+        by_dir = {d.name: label for label, d in runs.items()}
+        if reference not in runs and reference not in by_dir:
+            raise FileNotFoundError(f"no complete run {reference!r} in {sweep_dir} (runs: "
+                                    f"{', '.join(by_dir)})")
+        reference = by_dir.get(reference, reference)
     out = sweep_dir / "comparison"
     out.mkdir(exist_ok=True)
     table = comparison_table(runs)
     table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
-    reference = reference_label(runs)
+    reference = reference or reference_label(runs)
     paired = paired_differences(runs, reference)
     paired.to_csv(out / "paired_differences.csv", index=False, float_format="%.6g")
     figures = make_comparison_figures(runs, out)

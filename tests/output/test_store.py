@@ -16,7 +16,7 @@ import tiny_world as tw
 from simulator import simulate
 from simulator.app.pipeline import derive_outputs, execute, write_run
 from simulator.config.dictionary import SIMULATION_TABLES
-from simulator.store.run_dir import as_stored, load_tables, read_table, saved_tables
+from simulator.store.run_dir import as_stored, load_tables, read_info, read_table, saved_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DERIVED = ("metrics.json", "replications.csv", "tables/kpi_summary.csv", "report.md")
@@ -115,3 +115,16 @@ def test_export_csv_reads_back_as_the_parquet_tables(streamed, tmp_path):
         # floats written at full precision: the CSV reads back as the same table
         pd.testing.assert_frame_equal(read_table(copy, name), from_parquet, check_exact=True,
                                       obj=name)
+
+
+def test_a_run_that_stops_when_precise_equals_a_run_of_that_many(tmp_path):
+    """The stopping rule: batches of 2 until the half-width of lost output is at most a target
+    any two replications meet; the run then is, file for file, a run of 2 replications."""
+    p = _params(replications=6, keep="none")  # KPIs only: the quickest run
+    p = dataclasses.replace(p, run=dataclasses.replace(p.run, stop_half_width=1e9, stop_batch=2))
+    stopped = tmp_path / "stopped"
+    execute(p, stopped, "h", workers=1)
+    fixed = tmp_path / "fixed"
+    execute(_params(replications=2, keep="none"), fixed, "h", workers=1)
+    assert read_info(stopped)["replications"] == 2
+    assert _digests(stopped) == _digests(fixed)
