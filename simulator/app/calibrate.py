@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ SCENARIO = "lift_2023"
 CALIBRATION_FILE = OBSERVED_DIR / "calibration_set.csv"
 CONFIDENCE_WEIGHT = {"H": 1.0, "M": 0.5, "L": 0.25}
 LOST_OUTPUT_WEIGHT = 20.0  # per (% of output)^2: 0.2 % lost weighs like a 40 % miss of an H row
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ def calibrate(replications: int, max_evaluations: int, seed: int, workers: int =
         values = {q.key: float(v) for q, v in zip(PARAMETERS, lows + np.clip(z, 0, 1) * (highs - lows))}
         loss, _, lost = evaluate(values, observations, replications, seed, workers)
         history.append({**values, "loss": loss, "lost_output_pct": lost})
-        print(f"  eval {len(history):3d}: loss {loss:8.4f}  lost output {lost:6.3f} %  "
-              + "  ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in values.items()), flush=True)
+        log.info("eval %3d: loss %8.4f  lost output %6.3f %%  %s", len(history), loss, lost,
+                 "  ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in values.items()))
         return loss
 
     t0 = time.perf_counter()

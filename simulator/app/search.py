@@ -134,7 +134,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                  description="the smallest parameter value meeting a goal, by "
                                              "bisection: configs/search/NAME.yaml")
     ap.add_argument("name", nargs="?", default="default",
-                    help=f"configs/search/NAME.yaml, or a path to such a file")
+                    help="configs/search/NAME.yaml, or a path to such a file")
     ap.add_argument("--replications", type=int, help="per evaluation (default: the config's)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default=str(ROOT / "outputs" / "search"))

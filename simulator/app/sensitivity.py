@@ -23,7 +23,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -181,7 +181,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                  description="Sobol' sensitivity indices (SALib) over a "
                                              "scipy.stats.qmc design: configs/sensitivity/NAME.yaml")
     ap.add_argument("name", nargs="?", default="default",
-                    help=f"configs/sensitivity/NAME.yaml, or a path to such a file")
+                    help="configs/sensitivity/NAME.yaml, or a path to such a file")
     ap.add_argument("--samples", type=int, help="N base points (default: the config's)")
     ap.add_argument("--replications", type=int, help="per point (default: the config's)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
