@@ -190,6 +190,19 @@ def read_table(directory: Path, name: str, columns: Optional[Sequence[str]] = No
     return check(name, df) if columns is None else df
 
 
+def read_sweep_table(sweep_dir: Path, name: str,
+                     columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """One simulation table of every complete job of a sweep, stacked, with a leading `job`
+    column (the job's folder): a sweep read as one dataset."""
+    jobs = sorted(d for d in Path(sweep_dir).iterdir()
+                  if d.is_dir() and run_complete(d) and name in saved_tables(d))
+    if not jobs:
+        raise FileNotFoundError(f"{sweep_dir} has no complete job with a {name} table")
+    parts = [read_table(d, name, columns).assign(job=d.name) for d in jobs]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["job"] + [c for c in out.columns if c != "job"]]
+
+
 def load_tables(directory: Path, names: Iterable[str] = SIMULATION_TABLES) -> Dict[str, pd.DataFrame]:
     """The simulation tables of a run directory, typed and validated against the dictionary."""
     return {name: read_table(directory, name) for name in names}

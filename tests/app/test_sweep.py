@@ -78,3 +78,12 @@ def test_a_rerun_sweep_runs_only_what_did_not_complete(sweep):
     assert (killed / "metrics.json").is_file()  # finished this time
     table = pd.read_csv(out / "summary.csv")
     assert sorted(table["status"]) == ["complete", "complete", "failed"]
+
+
+def test_a_sweeps_table_reads_as_one_dataset(sweep):
+    from simulator.store.run_dir import read_sweep_table
+    out, _ = sweep
+    imports = read_sweep_table(out, "imports_monthly")
+    table = pd.read_csv(out / "summary.csv")
+    assert set(imports["job"]) == set(table.loc[table["status"] == "complete", "job"])
+    assert list(imports.columns[:2]) == ["job", "replication"]
