@@ -39,10 +39,11 @@ def _parallel_launcher(hc) -> bool:
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig):
     """One run; in a sweep (-m), one job. A job's failure is recorded in its folder (FAILED.txt)
     and listed in the sweep summary; it never stops the other jobs. A job whose folder already
     holds a complete run of the same config is skipped (a re-run sweep finishes what is missing)."""
+    from simulator.app.objective import FAILED, objective
     from simulator.app.pipeline import execute, record_failure
     from simulator.store.run_dir import run_complete
 
@@ -51,9 +52,6 @@ def main(cfg: DictConfig) -> None:
     scenario = hc.runtime.choices["scenario"]
     out = Path(hc.runtime.output_dir)
     digest = hydra_config.config_hash(cfg)
-    if in_sweep and run_complete(out, digest):
-        log.info("%s: complete already (same config), skipped", out.name)
-        return
     try:
         params = hydra_config.to_params(cfg, scenario)
     except ConfigError as exc:
@@ -61,7 +59,10 @@ def main(cfg: DictConfig) -> None:
             _fail(str(exc), EXIT_CONFIG_ERROR)
         record_failure(out, f"ConfigError: {exc}")
         log.error("%s: %s", out.name, exc)
-        return
+        return FAILED if cfg.get("run", {}).get("objective") else None
+    if in_sweep and run_complete(out, digest):
+        log.info("%s: complete already (same config), skipped", out.name)
+        return objective(params, out)
     # jobs launched in parallel (hydra/launcher=parallel, submitit) already use the cores: their
     # replications run in one process unless run.workers was set
     workers = 1 if in_sweep and params.run.workers == 0 and _parallel_launcher(hc) else None
@@ -73,10 +74,11 @@ def main(cfg: DictConfig) -> None:
         if not in_sweep:
             _fail(message, EXIT_RUN_ERROR)
         log.error(message)
-        return
+        return objective(params, None)
     from simulator.store.run_dir import read_info
     log.info("%s: %d replications in %.1f s -> %s", scenario, read_info(out)["replications"],
              time.perf_counter() - started, out)
+    return objective(params, out)  # None unless run.objective is set (a sweeper's policy search)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 answers "the smallest value of a parameter (initial cover, say) for which no fab loses output
 in at least `goal_share` of replications", from `configs/search/NAME.yaml`, by bisection.
 
-Why bisection and not a sweeper: the question is a threshold on a criterion that only improves as
+The same question also runs as a Hydra sweep with Optuna (hydra/sweeper=policy_search,
+simulator/app/objective.py). Why bisection is the one to quote: the question is a threshold on a criterion that only improves as
 the parameter grows (more stock never makes a fab run short sooner), and with common random
 numbers (every evaluation uses the same replication indices and seed) the criterion is a
 deterministic step function of the parameter; bisection finds its step in log2(range /

@@ -213,6 +213,12 @@ class RunConf:
     stop_kpi: str = "lost_production_pct[all|all]"
     stop_half_width: float = 0.0
     stop_batch: int = 10
+    # what run.py returns to a Hydra sweeper (hydra/sweeper=policy_search): "" = nothing;
+    # smallest_meeting_goal = objective_parameter's value, plus 1e6 x how far the share of
+    # replications in which no fab loses output falls short of objective_goal
+    objective: str = ""
+    objective_parameter: str = "fab.initial_cover_days"
+    objective_goal: float = 0.95
 
 
 @dataclass

@@ -87,7 +87,8 @@ def validate(p: Params) -> None:
 
 
 KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py
-EXECUTORS = ("processes", "dask")  # see simulator/experiment/__init__.py
+EXECUTORS = ("processes", "dask")
+OBJECTIVES = ("", "smallest_meeting_goal")  # see simulator/app/objective.py  # see simulator/experiment/__init__.py
 
 
 def _check_run(p: Params) -> Calendar:
@@ -109,6 +110,10 @@ def _check_run(p: Params) -> Calendar:
     if not re.fullmatch(r"[a-z0-9_]+\[[^|\]]+\|[^|\]]+\]", str(run.stop_kpi)):
         raise ConfigError(f"run.stop_kpi must read kpi[fab|item] (a column of replications.csv), "
                           f"got {run.stop_kpi!r}")
+    if run.objective not in OBJECTIVES:
+        raise ConfigError(f"run.objective must be one of {', '.join(map(repr, OBJECTIVES))}, "
+                          f"got {run.objective!r}")
+    _number("run.objective_goal", run.objective_goal, lo=0.0, hi=1.0)
     if run.executor not in EXECUTORS:
         raise ConfigError(f"run.executor must be one of {', '.join(EXECUTORS)}, got {run.executor!r}")
     return cal
