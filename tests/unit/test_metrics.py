@@ -195,3 +195,25 @@ def test_summary_is_mean_and_t_interval_clipped_at_zero():
     assert s["n"] == 3
     with_missing = long.assign(value=[1.0, np.nan, 3.0])
     assert summarise(with_missing).iloc[0]["n"] == 2
+
+
+def test_a_share_of_replications_has_a_wilson_interval_inside_0_and_1():
+    """3 of 5 replications ran short first: 0.60 with the Wilson interval, never past 1 (a
+    t-interval gave 0.60 (0.00 to 1.28))."""
+    long = pd.DataFrame({"replication": range(5), "kpi": "tts_before_ttr", "fab": "all",
+                         "item": "all", "value": [1.0, 1.0, 1.0, 0.0, 0.0]})
+    s = summarise(long).iloc[0]
+    ci = stats.binomtest(3, 5).proportion_ci(0.95, method="wilson")
+    assert s["mean"] == pytest.approx(0.6) and s["interval"] == "Wilson"
+    assert (s["ci95_low"], s["ci95_high"]) == pytest.approx((ci.low, ci.high))
+    assert 0.0 <= s["ci95_low"] < 0.6 < s["ci95_high"] <= 1.0
+    every = summarise(long.assign(value=1.0)).iloc[0]
+    assert every["ci95_high"] == pytest.approx(1.0) and every["ci95_low"] < 1.0
+
+
+def test_a_percentage_interval_stays_within_0_and_100():
+    long = pd.DataFrame({"replication": range(3), "kpi": "fill_rate_pct", "fab": "all",
+                         "item": "all", "value": [100.0, 100.0, 90.0]})
+    s = summarise(long).iloc[0]
+    assert s["ci95_high"] == 100.0 and s["interval"] == "t, within 0-100"
+    assert s["ci95_low"] < s["mean"] < 100.0
