@@ -45,24 +45,32 @@ def main(cfg: DictConfig):
     holds a complete run of the same config is skipped (a re-run sweep finishes what is missing)."""
     from simulator.app.objective import FAILED, objective
     from simulator.app.pipeline import execute, record_failure
-    from simulator.store.run_dir import run_complete
+    from simulator.store.run_dir import begin_failure_record, run_complete
 
     hc = HydraConfig.get()
     in_sweep = hc.mode == RunMode.MULTIRUN
     scenario = hc.runtime.choices["scenario"]
     out = Path(hc.runtime.output_dir)
     digest = hydra_config.config_hash(cfg)
+    if in_sweep and run_complete(out, digest):
+        log.info("%s: complete already (same config), skipped", out.name)
+        return objective(hydra_config.to_params(cfg, scenario), out)
+    try:  # before anything that can fail: a kill from here on leaves a record that says so
+        begin_failure_record(out)
+    except OSError as exc:
+        message = f"cannot write in {out}: {type(exc).__name__}: {exc}"
+        if not in_sweep:
+            _fail(message, EXIT_RUN_ERROR)
+        log.error(message)
+        return FAILED if cfg.get("run", {}).get("objective") else None
     try:
         params = hydra_config.to_params(cfg, scenario)
     except ConfigError as exc:
+        record_failure(out, f"ConfigError: {exc}")
         if not in_sweep:
             _fail(str(exc), EXIT_CONFIG_ERROR)
-        record_failure(out, f"ConfigError: {exc}")
         log.error("%s: %s", out.name, exc)
         return FAILED if cfg.get("run", {}).get("objective") else None
-    if in_sweep and run_complete(out, digest):
-        log.info("%s: complete already (same config), skipped", out.name)
-        return objective(params, out)
     # jobs launched in parallel (hydra/launcher=parallel, submitit) already use the cores: their
     # replications run in one process unless run.workers was set
     workers = 1 if in_sweep and params.run.workers == 0 and _parallel_launcher(hc) else None
@@ -81,11 +89,23 @@ def main(cfg: DictConfig):
     return objective(params, out)  # None unless run.objective is set (a sweeper's policy search)
 
 
+def _list_broken_scenarios() -> None:
+    """With --help: the scenario files that cannot be used, and why (the others still run)."""
+    broken = hydra_config.broken_scenarios()
+    if broken:
+        print("Broken scenario files (fix them to use them; every other scenario runs):")
+        for name, problem in broken.items():
+            print(f"  {name}: {problem}")
+        print()
+
+
 if __name__ == "__main__":
     try:
         hydra_config.register()
     except ConfigError as exc:
         _fail(str(exc), EXIT_CONFIG_ERROR)
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        _list_broken_scenarios()
     problem = hydra_config.check_command_line(sys.argv[1:])
     if problem:
         _fail(problem, EXIT_CONFIG_ERROR)

@@ -13,7 +13,6 @@ from typing import Dict
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.params import JAPAN, KOREA, Params
@@ -317,43 +316,3 @@ def long_from_wide(wide_df: pd.DataFrame) -> pd.DataFrame:
     parts = long["column"].str.extract(r"^(?P<kpi>[^\[]+)\[(?P<fab>[^|]*)\|(?P<item>[^\]]*)\]$")
     long = pd.concat([long[["replication", "value"]], parts], axis=1).dropna(subset=["kpi"])
     return sort_long(long.astype({"value": float}))
-
-
-# KPIs whose per-replication value is 0 or 1: their mean is a share of replications, whose
-# interval must stay inside [0, 1] (Wilson, from scipy; a t-interval gave "0.60 (0.00 to 1.28)")
-PROPORTIONS = {"tts_before_ttr"}
-PERCENT_PREFIXES = ("japan_share_pct_", "domestic_share_pct_")
-
-
-def interval_kind(kpi: str) -> str:
-    """How a KPI's 95 % interval is computed (README, Metrics): Wilson for shares of
-    replications; a t-interval on the mean otherwise, cut to what the quantity can be (0 to 100
-    for percentages, at least 0 for everything else)."""
-    if kpi in PROPORTIONS:
-        return "Wilson"
-    if kpi.endswith("_pct") or kpi.startswith(PERCENT_PREFIXES):
-        return "t, within 0-100"
-    return "t, at least 0"
-
-
-def summarise(long: pd.DataFrame) -> pd.DataFrame:
-    """Mean, 95 % interval (see `interval_kind`) and count (non-missing replications) per KPI x
-    fab x item, with the interval's kind in `interval`."""
-    def ci(group: pd.Series):
-        kind = interval_kind(group.name[0])
-        x = group.dropna()
-        n = len(x)
-        mean = float(x.mean()) if n else math.nan
-        low = high = math.nan
-        if kind == "Wilson" and n:
-            ci95 = stats.binomtest(int(round(x.sum())), n).proportion_ci(0.95, method="wilson")
-            low, high = float(ci95.low), float(ci95.high)
-        elif n > 1:
-            half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
-            low, high = max(mean - half, 0.0), mean + half
-            if kind == "t, within 0-100":
-                high = min(high, 100.0)
-        return pd.Series({"mean": mean, "ci95_low": low, "ci95_high": high, "n": n,
-                          "interval": kind})
-    out = long.groupby(["kpi", "fab", "item"], sort=True)["value"].apply(ci).unstack().reset_index()
-    return out.astype({"mean": float, "ci95_low": float, "ci95_high": float, "n": int})

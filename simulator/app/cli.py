@@ -28,12 +28,13 @@ def _fail(message: str) -> int:
 
 
 def _rebuild(args) -> int:
-    from simulator.app.pipeline import derive_outputs
+    from simulator.app.pipeline import rebuild
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "tables").is_dir() or not (run_dir / "params.json").is_file():
-        return _fail(f"{run_dir} is not a complete run directory (no tables/ or params.json)")
-    derive_outputs(run_dir)
+    try:
+        rebuild(run_dir)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
     print(f"rebuilt KPIs, figures and report in {run_dir}")
     return 0
 

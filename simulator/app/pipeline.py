@@ -2,9 +2,12 @@
 outputs: the order of the whole pipeline (simulation tables -> KPIs -> figures -> backtest ->
 report) lives here, above every layer it calls.
 
-Everything is written into `<run_dir>/.partial/` and moved into place only when the whole run has
-succeeded (`metrics.json` last). If anything fails, the partial directory is renamed `.failed/`
-next to a `FAILED.txt` that says why, and no `metrics.json` appears.
+A run first writes `FAILED.txt` saying it did not finish (so a kill leaves a record), then
+everything into `<run_dir>/.partial/`, moved into place only when the whole run has succeeded;
+its last write is `run_info.json` marked complete, with the digests of its tables
+(`store.run_dir.mark_complete`). If anything fails, the partial directory is renamed `.failed/`
+and FAILED.txt is replaced by the reason; if even that cannot be written (a full disk), the
+failure to record it is reported too, and the first FAILED.txt remains.
 
 A run streams: each replication is simulated, its tables validated and written to disk (those
 `run.keep_tables` keeps) and its KPIs computed in the worker process that ran it; only the KPIs
@@ -28,12 +31,15 @@ import pandas as pd
 from scipy import stats
 
 from simulator.analysis.backtest import backtest, default_files, load_observed
-from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, summarise, wide
+from simulator.analysis.intervals import followup_days, summarise
+from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, run_replication, with_run
-from simulator.store.run_dir import (KEEP_TABLES, as_stored, load_tables, read_info, read_params,
-                                     read_replications, read_table, saved_tables, write_replication,
+from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILDING, RUN_INFO, as_stored,
+                                     begin_failure_record, load_tables, mark_complete, mark_status,
+                                     read_info, read_params, read_replications, read_table,
+                                     run_complete, saved_tables, write_failure, write_replication,
                                      write_run_files, write_summary, write_tables)
 
 log = logging.getLogger(__name__)
@@ -45,7 +51,7 @@ def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
 
 
 def _write_kpis(long: pd.DataFrame, directory: Path, info: dict) -> pd.DataFrame:
-    summary = summarise(long)
+    summary = summarise(long, followup_days(info["start_date"], info["end_date"], info["shock_date"]))
     write_summary(directory, wide(long), summary, info)
     return summary
 
@@ -69,6 +75,18 @@ def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None
     if "imports_monthly" in kept:
         run_backtest(directory)
     write_report(directory)
+
+
+def rebuild(directory: Path) -> None:
+    """Recompute the derived outputs of a complete run in place: its completion mark comes off
+    first and goes back only when every output is rewritten."""
+    directory = Path(directory)
+    if not run_complete(directory):
+        status = (read_info(directory, missing_ok=True) or {}).get("status", "no run_info.json")
+        raise FileNotFoundError(f"{directory} is not a complete run (status: {status})")
+    mark_status(directory, REBUILDING)
+    derive_outputs(directory)
+    mark_complete(directory)
 
 
 def replicate(params: Params, replication: int, directory: Path,
@@ -191,40 +209,57 @@ def write_run(results: Results, run_dir: Path, config_hash: str,
     return _write_atomically(Path(run_dir), write)
 
 
-def record_failure(run_dir: Path, reason: str, details: str = "") -> None:
-    """FAILED.txt: its first line says why, in one line (the sweep summary quotes it)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    first = " ".join(reason.split())
-    (run_dir / "FAILED.txt").write_text(f"run failed: {first}\n" + (f"\n{details}" if details else ""))
+def record_failure(run_dir: Path, reason: str, details: str = "") -> bool:
+    """Replace FAILED.txt by `reason` (one line; the sweep summary quotes it) and `details`.
+    If FAILED.txt cannot be written, say so on stderr and in the log, and return False: the
+    FAILED.txt written when the run began ("did not finish") is then what remains."""
+    try:
+        write_failure(Path(run_dir), reason, details)
+        return True
+    except OSError as exc:
+        message = (f"could not record the failure in {Path(run_dir) / FAILED_TXT}: "
+                   f"{type(exc).__name__}: {exc}")
+        log.error(message)
+        print(f"error: {message}", file=sys.stderr)
+        return False
 
 
 def _write_atomically(run_dir: Path, write: Callable[[Path], None]) -> Path:
-    """`write(partial)` into `run_dir/.partial/`, moved into place only if it all succeeded;
-    else `.failed/` and FAILED.txt. Returns `run_dir`; raises after recording a failure."""
+    """`write(partial)` into `run_dir/.partial/`, moved into place only if it all succeeded and
+    marked complete last; else `.failed/` and FAILED.txt. Returns `run_dir`; raises after
+    recording a failure."""
+    run_dir = Path(run_dir)
+    begin_failure_record(run_dir)  # before anything that can fail; if this fails, nothing ran
     partial = run_dir / ".partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
     try:
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
         write(partial)
     except BaseException as exc:
         failed = run_dir / ".failed"
-        if failed.exists():
-            shutil.rmtree(failed)
-        partial.rename(failed)
-        record_failure(run_dir, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        try:
+            if failed.exists():
+                shutil.rmtree(failed)
+            if partial.exists():
+                partial.rename(failed)
+        finally:
+            record_failure(run_dir, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         raise
-    # a run that succeeds where an earlier attempt failed leaves no trace of the failure
-    for stale in (run_dir / "FAILED.txt", run_dir / ".failed"):
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        elif stale.exists():
-            stale.unlink()
-    # metrics.json moves last: its presence marks a complete run
-    for child in sorted(partial.iterdir(), key=lambda c: (c.name == "metrics.json", c.name)):
+    # run_info.json (status running) moves first: an earlier complete run here stops reading
+    # as complete before any of its files is replaced
+    for child in sorted(partial.iterdir(), key=lambda c: (c.name != RUN_INFO, c.name)):
         target = run_dir / child.name
         if target.exists():
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         child.rename(target)
     partial.rmdir()
+    # a run that succeeds where an earlier attempt failed leaves no trace of the failure; the
+    # completion mark comes after, so no moment shows both "failed" and "complete"
+    for stale in (run_dir / FAILED_TXT, run_dir / ".failed"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    mark_complete(run_dir)
     return run_dir

@@ -9,9 +9,11 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import yaml
 from hydra import compose, initialize_config_dir
@@ -20,6 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from simulator.config.output_dir import output_dir_problem
 from simulator.config.params import Params
 from simulator.config.validation import ConfigError, validate
 
@@ -33,36 +36,144 @@ _registered = False
 
 
 def scenario_names() -> List[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    """The scenarios that can be run: every file in scenarios/ except the broken ones."""
+    register()
+    return sorted(_scenarios)
+
+
+def broken_scenarios() -> Dict[str, str]:
+    """name -> one line saying what is wrong, for every file in scenarios/ that cannot be used.
+    A broken draft breaks only itself (and the scenarios that build on it)."""
+    register()
+    return dict(_broken)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Params))
+_SCENARIO_KEYS = set(_FIELDS) - {"scenario_name"} | {"defaults"}
+# `${name:...}` calls a resolver (oc.env reads the environment, oc.decode parses text): config
+# values are data, so only plain references to other keys (`${run.end_date}`) are honoured
+_RESOLVER = re.compile(r"\$\{\s*[A-Za-z_][\w.]*\s*:")
+
+
+def resolver_problem(container, where: str = "") -> Optional[str]:
+    """A one-line refusal if any value in `container` (an unresolved plain container) calls a
+    resolver; the value is quoted as written, never resolved (it could hold a secret)."""
+    items = container.items() if isinstance(container, dict) else enumerate(container) \
+        if isinstance(container, list) else ()
+    for key, value in items:
+        path = f"{where}.{key}" if where else str(key)
+        if isinstance(value, (dict, list)):
+            found = resolver_problem(value, path)
+            if found:
+                return found
+        elif isinstance(value, str) and _RESOLVER.search(value):
+            name = _RESOLVER.search(value).group(0)[2:-1].strip()
+            return (f"{path} = {value!r} calls the resolver {name}: config and scenario values are "
+                    f"data, not code; write the value itself")
+    return None
 
 
 def _load_scenario(path: Path) -> DictConfig:
+    """One scenario file, checked as data: YAML, a mapping of config keys, no resolvers."""
+    where = f"scenarios/{path.name}"
     try:
-        return OmegaConf.load(path)
+        node = OmegaConf.load(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        at = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"scenarios/{path.name} is not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{where}{at}: not valid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError, OmegaConfBaseException) as exc:
+        raise ConfigError(f"{where}: cannot be read: {one_line(exc)}") from None
+    if node is None or not isinstance(node, DictConfig):
+        raise ConfigError(f"{where} must be a mapping of config keys")
+    unknown = sorted(str(k) for k in node.keys() if k not in _SCENARIO_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: {unknown[0]} is not a config key (known: "
+                          f"{', '.join(sorted(_SCENARIO_KEYS))})")
+    raw = OmegaConf.to_container(node, resolve=False)
+    problem = resolver_problem(raw)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
+    defaults = raw.get("defaults", [])
+    if not isinstance(defaults, list) or not all(isinstance(d, (str, dict)) for d in defaults):
+        raise ConfigError(f"{where}: defaults must be a list of scenario names, got {defaults!r}")
+    # the saved config (.hydra/config.yaml) names the scenario run; a scenario built on another
+    # overrides the name it inherits because its own values come after (_self_ last)
+    node.scenario_name = path.stem
+    return node
+
+
+def _builds_on(node: DictConfig) -> List[str]:
+    return [d for d in OmegaConf.to_container(node, resolve=False).get("defaults", [])
+            if isinstance(d, str) and d != "_self_"]
+
+
+def load_scenarios(directory: Path = SCENARIO_DIR):
+    """({name: node} of the usable scenarios, {name: problem} of the broken ones) in `directory`.
+    A file is broken if it fails `_load_scenario`, or if its defaults name a missing or broken
+    scenario or lead back to itself (Hydra would recurse without end)."""
+    nodes: Dict[str, DictConfig] = {}
+    broken: Dict[str, str] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        try:
+            nodes[path.stem] = _load_scenario(path)
+        except ConfigError as exc:
+            broken[path.stem] = str(exc)
+
+    def chain_problem(name: str, trail: List[str]) -> Optional[str]:
+        for parent in _builds_on(nodes[name]):
+            if parent in trail + [name]:
+                cycle = " -> ".join(trail + [name, parent])
+                return (f"defaults include {parent} itself ({cycle})" if parent == name
+                        else f"defaults lead back to {parent} ({cycle})")
+            if parent in broken:
+                return f"builds on scenarios/{parent}.yaml, which is broken"
+            if parent not in nodes:
+                return f"defaults name scenario {parent!r}, which is not in scenarios/"
+            found = chain_problem(parent, trail + [name])
+            if found:
+                return found
+        return None
+
+    for name in list(nodes):
+        problem = chain_problem(name, [])
+        if problem:
+            broken[name] = f"scenarios/{name}.yaml: {problem}"
+    for name in broken:
+        nodes.pop(name, None)
+    return nodes, broken
+
+
+_scenarios: Dict[str, DictConfig] = {}
+_broken: Dict[str, str] = {}
 
 
 def register() -> None:
-    """Register the schema, the scenarios and the `project_root` resolver (idempotent)."""
+    """Register the schema, the usable scenarios and the resolvers the hydra section uses
+    (idempotent). Broken scenario files are left out and listed by `broken_scenarios`."""
     global _registered
     if _registered:
         return
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Params)
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
-        node = _load_scenario(path)
-        if node is None or not isinstance(node, DictConfig):
-            raise ConfigError(f"scenarios/{path.name} must be a mapping of config keys")
-        cs.store(group="scenario", name=path.stem, node=node, package="_global_")
+    nodes, broken = load_scenarios()
+    _scenarios.update(nodes)
+    _broken.update(broken)
+    for name, node in nodes.items():
+        cs.store(group="scenario", name=name, node=node, package="_global_")
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(ROOT))
     if not OmegaConf.has_resolver("job_dir"):
         OmegaConf.register_new_resolver("job_dir", job_dir)
     _registered = True
+
+
+def unknown_scenario(name: str) -> str:
+    """The one-line refusal of `scenario=name`, for a broken or a missing file."""
+    if name in broken_scenarios():
+        return f"scenario={name}: {broken_scenarios()[name]}"
+    return f"scenario={name}: unknown scenario (known: {', '.join(scenario_names())})"
 
 
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=,+-")
@@ -91,6 +202,12 @@ def job_dir(override_dirname: str) -> str:
 
 def to_params(cfg: DictConfig, scenario: str) -> Params:
     """Composed config -> validated Params. Raises ConfigError with a one-line message."""
+    unknown = sorted(str(k) for k in cfg.keys() if k not in _FIELDS)
+    if unknown:  # `+foo=1` adds a key the schema cannot check (and the model would never read)
+        raise ConfigError(f"{unknown[0]}: not a config key (top-level keys: {', '.join(_FIELDS)})")
+    problem = resolver_problem(OmegaConf.to_container(cfg, resolve=False))
+    if problem:
+        raise ConfigError(problem)
     try:
         params = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
@@ -104,7 +221,7 @@ def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = 
     """Compose `scenario` with `overrides` as run.py would, without running anything."""
     register()
     if scenario not in scenario_names():
-        raise ConfigError(f"scenario={scenario}: unknown scenario (known: {', '.join(scenario_names())})")
+        raise ConfigError(unknown_scenario(scenario))
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
@@ -135,7 +252,7 @@ def one_line(exc: BaseException) -> str:
                                                                          "To append",
                                                                          "Set the environment")))
         text = text.rstrip(".")
-        if "$VALUE" in text or "$KEY" in text:  # OmegaConf's message templates, not the message
+        if "$VALUE" in text or "$KEY" in text or text == "None":  # templates and empty causes
             text = ""
         key = getattr(e, "full_key", None)
         if key and key not in text:
@@ -144,7 +261,23 @@ def one_line(exc: BaseException) -> str:
             parts.append(text)
             seen.add(text)
         e = e.__cause__ or e.__context__
-    return "; ".join(parts) or type(exc).__name__
+    text = "; ".join(parts) or type(exc).__name__
+    # Hydra's "Could not find 'run/x'" ends with its whole config search path: name the options
+    missing = re.search(r"Could not find '([^'/]+)/([^']+)'.*?Available options in '[^']+':\s*(.*?)"
+                        r"(?:\s*Config search path.*)?$", text)
+    if missing:
+        group, option, available = missing.groups()
+        return f"{group}={option}: no such option of {group} (available: {available.strip() or 'none'})"
+    # OmegaConf cannot add an entry to a mapping of typed entries (timeline, suppliers, ...) from
+    # the command line; a scenario file can
+    added = re.search(r"override \+?([\w.]+)=(.).*Invalid type assigned: dict is not a "
+                      r"subclass of (\w+)", text)
+    if added:
+        key, first, kind = added.groups()
+        entry = key if first == "{" else key.rsplit(".", 1)[0]
+        return (f"{entry}: a new {kind} cannot be added from the command line; add it in a "
+                f"scenario file (scenarios/NAME.yaml)")
+    return re.sub(r"\s*Config search path:.*$", "", text)
 
 
 # --- checking a command line before Hydra runs it ------------------------------------------
@@ -165,13 +298,23 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
     if any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in argv):
         return None
     args = [a for a in argv if a not in ("-m", "--multirun")]
-    try:
-        register()
-        parsed = OverridesParser.create().parse_overrides(args)
-    except ConfigError as exc:
-        return str(exc)
-    except Exception as exc:
-        return one_line(exc)
+    register()
+    parser = OverridesParser.create()
+    parsed = []
+    for arg in args:  # one at a time, so the message names the one that does not parse
+        try:
+            parsed += parser.parse_overrides([arg])
+        except Exception as exc:
+            reason = one_line(exc).split(" See https://")[0]
+            return (f"{arg}: not a valid override ({reason}); write key=value, e.g. "
+                    f"fab.initial_cover_days=30 (https://hydra.cc/docs/advanced/override_grammar/basic)")
+    sweep = any(a in ("-m", "--multirun") for a in argv)
+    where = {o.key_or_group: o.get_value_element_as_str() for o in parsed
+             if o.key_or_group in ("hydra.run.dir", "hydra.sweep.dir")}
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    problem = output_dir_problem(key, where.get(key, str(ROOT / "outputs")))
+    if problem:
+        return problem
     choices = []
     for o in parsed:
         if o.key_or_group.startswith("hydra"):
@@ -181,7 +324,6 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
         choices.append([f"{prefix}={v}" for v in values])
     # every value of every override, each combined with the first value of the others
     combos = [[c[0] for c in choices]]
-    sweep = any(a in ("-m", "--multirun") for a in argv)
     for i, options in enumerate([] if sweep else choices):
         for v in options[1:]:
             combos.append([*(c[0] for c in choices[:i]), v, *(c[0] for c in choices[i + 1:])])

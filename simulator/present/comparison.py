@@ -12,7 +12,7 @@ writes into `<sweep_dir>/comparison/`:
   only when they share the root seed;
 - `comparison.md`: the headline KPIs side by side and the paired differences that matter most;
 - figures `compare_*` (see simulator.figures).
-Only complete runs (with `metrics.json`) are compared.
+Only complete runs (`run_complete`: run_info.json marked complete) are compared.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.present.render import format_estimate
-from simulator.store.run_dir import read_csv_table, read_info, read_replications
+from simulator.store.run_dir import read_csv_table, read_info, read_replications, run_complete
 
 def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
     """The rows of comparison.md, (kpi, fab, item, label, digits), for whatever materials and
@@ -61,7 +61,7 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
 
 
 def complete_runs(sweep_dir: Path) -> List[Path]:
-    runs = [d for d in sweep_dir.iterdir() if d.is_dir() and (d / "metrics.json").exists()]
+    runs = [d for d in sweep_dir.iterdir() if d.is_dir() and run_complete(d)]
 
     def order(d: Path):
         head = d.name.split("_", 1)[0]
@@ -173,7 +173,7 @@ def build(sweep_dir: Path, reference: Optional[str] = None) -> Path:
     sweep_dir = Path(sweep_dir)
     runs = labels_for(complete_runs(sweep_dir))
     if not runs:
-        raise FileNotFoundError(f"{sweep_dir} has no complete run (no */metrics.json)")
+        raise FileNotFoundError(f"{sweep_dir} has no complete run (no */run_info.json marked complete)")
     if reference is not None:
         by_dir = {d.name: label for label, d in runs.items()}
         if reference not in runs and reference not in by_dir:

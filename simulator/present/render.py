@@ -27,11 +27,13 @@ def display_round(x: float, digits: int) -> float:
 
 def format_estimate(mean: float, low: float, high: float, digits: int, unit: str = "",
                     signed: bool = False) -> str:
-    """`mean<unit> (low to high)`, or just the mean where the interval is undefined."""
+    """`mean<unit> (low to high)`, or just the mean where the interval is undefined; a high end
+    that is missing (a censored duration whose band does not close within the run) reads
+    "beyond the run"."""
     text = f"{display_round(mean, digits):{'+' if signed else ''},.{digits}f}{unit}"
     if not pd.isna(low):
-        text += (f" ({display_round(low, digits):,.{digits}f} to "
-                 f"{display_round(high, digits):,.{digits}f})")
+        upper = "beyond the run" if pd.isna(high) else f"{display_round(high, digits):,.{digits}f}"
+        text += f" ({display_round(low, digits):,.{digits}f} to {upper})"
     return text
 
 

@@ -85,18 +85,58 @@ class Summary:
             return "n/a"
         return format_estimate(r["mean"], r["ci95_low"], r["ci95_high"], digits, unit)
 
+    def recovery(self, fab, item) -> str:
+        """Time to recover (Kaplan-Meier median; runs that never recovered are censored)."""
+        r = self.row("ttr_days", fab, item)
+        if r is None or r["n"] == 0:
+            return "n/a"
+        if pd.isna(r["mean"]):
+            return "not reached in the run"
+        return self.fmt("ttr_days", fab, item)
+
     def tts(self, fab, item) -> str:
         """Simulated time to survive with its caveat, for a table cell."""
         value, note = self.tts_parts(fab, item)
         return value + (f"; {note}" if note else "")
 
     def tts_parts(self, fab, item):
-        """(value, note): the mean over runs that ran short, and how many did not."""
+        """(value, note): the Kaplan-Meier median time to survive (runs without a shortfall are
+        censored at the run's end) and how many runs had none."""
         r = self.row("tts_days", fab, item)
         if r is None or r["n"] == 0:
             return "no shortfall", ""
-        missing = self.n - int(r["n"])
-        return self.fmt("tts_days", fab, item), (f"none in {missing} of {self.n} runs" if missing else "")
+        n = int(r["n"])
+        missing = int(round(float(r.get("censored", 0.0) or 0.0) * n))
+        if missing == n:
+            return "no shortfall", ""
+        note = f"no shortfall in {missing} of {n} runs" if missing else ""
+        if pd.isna(r["mean"]):
+            return "not reached in the run", note
+        return self.fmt("tts_days", fab, item), note
+
+
+def item_name(info: dict, item: str) -> str:
+    """A reader's name for a KPI item: `hf.liquid` -> "HF, liquid", `hf` -> "HF" (the material's
+    short name from the run's config; the grade only where the material has several)."""
+    if item == "all":
+        return "all materials"
+    material, _, grade = item.partition(".")
+    mat = info.get("materials", {}).get(material)
+    if mat is None:
+        return item
+    name = mat.get("short_name") or mat.get("name") or material
+    return f"{name}, {grade}" if grade and len(mat.get("grades", [])) > 1 else name
+
+
+def _month(date: str) -> str:
+    return pd.Timestamp(date).strftime("%b %Y") if date else "?"
+
+
+def _window_label(w: dict) -> str:
+    """A reporting window by its dates ("Jul 2019–Dec 2020"): its config name (post2,
+    after_lift) would read as a claim about the scenario, e.g. a lift it does not have."""
+    start, end = _month(w.get("start", "")), _month(w.get("end", ""))
+    return start if start == end else f"{start}–{end}"
 
 
 def _get(params: dict, path: str):
@@ -126,7 +166,10 @@ def _intro_blocks(info: dict) -> List[Block]:
                        f"replications, root seed {info['seed']}, simulator {info['version']}, "
                        f"config hash {info['config_hash']}. Disruption metrics count from "
                        f"{info['shock_date']} (individual licensing in force) in every scenario. "
-                       "Brackets: 95 % confidence intervals across replications.")]
+                       "Brackets: 95 % intervals across replications: t-intervals for means, "
+                       "Wilson for shares of runs, Kaplan-Meier for the median times to survive "
+                       "and to recover (a run in which it did not happen is censored at the run's "
+                       "end); each cut to what the quantity can be (README, \"Metrics\").")]
 
 
 def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
@@ -135,12 +178,19 @@ def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
         out.append(Block("p", "Nothing: this is the world without the dispute, bulk licensing "
                               "throughout."))
     else:
+        # the news series is many data points, not events a reader looks for: one line for it
+        news = events[events["kind"] == "news"] if "kind" in events else events.iloc[:0]
+        policy = events.drop(news.index)
         rows = [["date", "event", "materials"]]
         rows += [[e.date, e.label, e.materials.replace(";", ", ") or "all"]
-                 for e in events.itertuples(index=False)]
+                 for e in policy.itertuples(index=False)]
         out.append(Block("p", "The baseline world (bulk licensing throughout) plus these policy "
                               "events:"))
         out.append(Block("table", rows=rows))
+        if len(news):
+            out.append(Block("p", f"Perceived risk also follows {len(news)} fortnightly counts of "
+                                  f"news articles on the dispute, {news['date'].min()} to "
+                                  f"{news['date'].max()} (Kim 2024; docs/sources.md)."))
     overrides = [o for o in info.get("overrides", []) if not o.startswith("scenario=")]
     if overrides:
         out.append(Block("p", "Parameters set on the command line: " + ", ".join(overrides) + "."))
@@ -158,12 +208,15 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
     for item in items:
         value, note = summary.tts_parts("all", item)
         survive = ("no fab ran short" if value == "no shortfall"
-                   else f"first shortfall at any fab {value} days after the shock"
+                   else f"first shortfall at any fab: median {value}"
+                   + ("" if value.startswith("not") else " days after the shock")
                    + (f" ({note})" if note else ""))
-        heads.append(f"{item}: {survive} (buffer-only estimate "
+        heads.append(f"{item_name(info, item)}: {survive} (buffer-only estimate "
                      f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
-                     f"deliveries back to 95 % of need for 30 days after "
-                     f"{summary.fmt('ttr_days', 'all', item)} days; days with a fab short "
+                     f"deliveries back to 95 % of need for 30 days: median "
+                     f"{summary.recovery('all', item)}"
+                     f"{'' if summary.recovery('all', item).startswith(('n', 'not')) else ' days'}"
+                     f"; days with a fab short "
                      f"{summary.fmt('stockout_days', 'all', item)}.")
     for mat in info["materials"]:
         heads.append(f"{info['materials'][mat]['name']}: imports from Japan Jul 2019–Dec 2020 at "
@@ -176,17 +229,18 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
 def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
     fabs = info["fabs"]
     rows = [["fab", "material", "stockout days", "lost output %", "lost output",
-             "time to survive (simulated), days", "buffer-only TTS, days", "time to recover, days",
+             "time to survive (simulated, median), days", "buffer-only TTS, days",
+             "time to recover (median), days",
              "share of runs TTS < TTR"]]
     fab_items = sorted({(f, i) for (k, f, i) in summary.df.index
                         if k == "stockout_days" and f != "all" and i != "all"})
     for fab, item in fab_items:
         unit = info.get("fab_output_units", {}).get(fab, "units")
-        rows.append([fabs.get(fab, fab), item, summary.fmt("stockout_days", fab, item),
+        rows.append([fabs.get(fab, fab), item_name(info, item), summary.fmt("stockout_days", fab, item),
                      summary.fmt("lost_production_pct", fab, item, 2),
                      summary.fmt("lost_output_units", fab, item) + f" {unit}",
                      summary.tts(fab, item), summary.fmt("tts_buffer_days", fab, item),
-                     summary.fmt("ttr_days", fab, item),
+                     summary.recovery(fab, item),
                      summary.fmt("tts_before_ttr", fab, item, 2)])
     per_fab = [["fab", "lost output % (all inputs)", "lost output", "resilience loss, %-days",
                 "days with any input short"]]
@@ -207,7 +261,8 @@ def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
              "review days mean", "p50", "p90", "lapsed t"]]
     lic_items = sorted({i for (k, f, i) in summary.df.index if k == "applications"})
     for item in lic_items:
-        label = "all" if item == "all" else (item if "." in item else f"{item} (exporter / pair)")
+        label = "all" if item == "all" else (item_name(info, item) if "." in item
+                                             else f"{item_name(info, item)} (exporter / pair)")
         rows.append([label] + [summary.fmt(k, "all", item) for k in
                                ("applications", "approvals", "denials", "rerequests", "expiries",
                                 "review_days_mean", "review_days_p50", "review_days_p90")]
@@ -221,15 +276,18 @@ def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
 
 def _trade_blocks(info: dict, summary: "Summary") -> List[Block]:
     windows = [w for w in info["windows"] if w != "pre"]
-    rows = [["material", "measure"] + [_window_label(w, info["windows"][w]) for w in windows]]
+    rows = [["material", "measure"] + [_window_label(info["windows"][w]) for w in windows]]
     for mat in info["materials"]:
         for kpi, label, digits in (("imports_jp_rel", "imports from Japan ÷ pre-shock", 2),
                                    ("japan_share_pct", "Japan's share of imports, %", 1),
                                    ("domestic_share_pct", "domestic share of supply, %", 1)):
-            rows.append([mat, label] + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
+            rows.append([item_name(info, mat), label]
+                        + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
     return [Block("h2", "Trade"), Block("table", rows=rows),
-            Block("p", "Pre-shock: " + _window_label("pre", info["windows"].get("pre", {}))
-                       + "; onset, post-1 and post-2 as in Kim (2024).")]
+            Block("p", "Measured against the pre-shock months, "
+                       + _window_label(info["windows"].get("pre", {}))
+                       + "; the windows from July 2019 are Kim (2024)'s onset, post-1 and post-2, "
+                         "then two of this project's (docs/sources.md).")]
 
 
 def _figure_blocks(run_dir: Path) -> List[Block]:
@@ -256,9 +314,11 @@ def _assumption_blocks(params: dict) -> List[Block]:
         rows += [[label.format(name=mat.get("name", m)), value_of(path.format(m=m)), source]
                  for label, path, source in MATERIAL_ASSUMPTIONS]
     return [Block("h2", "Key assumptions and their sources"), Block("table", rows=rows),
-            Block("p", "Every default in configs/ cites its source (FACTS.md or the literature) "
-                       "or says it is an assumption; params.json in this directory holds every "
-                       "value this run used. Metric definitions: README, \"Metrics\".")]
+            Block("p", "Every default in configs/ cites its source (FACTS.md, OBSERVED.md or the "
+                       "literature) or says it is an assumption; docs/sources.md in the "
+                       "simulator's repository reproduces every cited source with its confidence "
+                       "grade and lists where each value is used; params.json in this directory "
+                       "holds every value this run used. Metric definitions: README, \"Metrics\".")]
 
 
 def _backtest_blocks(run_dir: Path) -> List[Block]:
@@ -286,9 +346,6 @@ def _backtest_blocks(run_dir: Path) -> List[Block]:
                        "2019-07 to 2020-12 is a forecast, never calibrated to."),
             Block("table", rows=rows)]
 
-
-def _window_label(name: str, w: dict) -> str:
-    return f"{name} ({w.get('start', '?')[:7]}…{w.get('end', '?')[:7]})"
 
 
 def _worst(summary: Summary, fabs: dict) -> str:

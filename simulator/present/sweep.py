@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from simulator.present.comparison import headlines
-from simulator.store.run_dir import read_csv_table, read_info, run_complete
+from simulator.store.run_dir import NOT_FINISHED, read_csv_table, read_info, run_complete
 
 COMPLETE, FAILED, INCOMPLETE = "complete", "failed", "incomplete"
 FIXED = ["job", "status", "reason", "scenario"]
@@ -27,7 +27,7 @@ FIXED = ["job", "status", "reason", "scenario"]
 def job_dirs(sweep_dir: Path) -> List[Path]:
     """The sweep's job folders: every sub-directory Hydra started a job in."""
     return sorted(d for d in Path(sweep_dir).iterdir()
-                  if d.is_dir() and ((d / ".hydra").is_dir() or (d / "metrics.json").exists()
+                  if d.is_dir() and ((d / ".hydra").is_dir() or (d / "run_info.json").exists()
                                      or (d / "FAILED.txt").exists()))
 
 
@@ -52,7 +52,10 @@ def job_status(job: Path) -> tuple:
     failed = job / "FAILED.txt"
     if failed.is_file():
         first = (failed.read_text(errors="replace").splitlines() or [""])[0]
-        return FAILED, first.removeprefix("run failed: ").strip() or "failed (no reason written)"
+        reason = first.removeprefix("run failed: ").strip()
+        if reason.startswith(NOT_FINISHED):  # written when the job began, never replaced
+            return INCOMPLETE, reason
+        return FAILED, reason or "failed (no reason written)"
     return INCOMPLETE, "no complete run and no FAILED.txt: killed, or still running"
 
 

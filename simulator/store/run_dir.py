@@ -14,12 +14,23 @@ Every KPI is computed from the tables as stored (`as_stored`), so a run's KPIs a
 only CSV tables (exported, or written by hand in tests) still reads. Small derived tables
 (policy events, KPI summaries) stay CSV.
 
-The order in which a run is written, and how a failure is recorded, is the pipeline's
-(`simulator.app.pipeline`); this module only knows files and their formats.
+A run is complete when, and only when, its `run_info.json` says `"status": "complete"`: that
+version of the file is written last, atomically, with a digest of every table and KPI file, by
+`mark_complete`. Every reader of runs (the sweep's skip and summary, the comparison,
+`read_sweep_table`, rebuild) asks `run_complete`; a directory killed at any moment, even one
+holding a `metrics.json`, never reads as complete. `FAILED.txt` is written when a run starts
+("did not finish") and replaced, atomically, by the reason if it fails, so a kill or a full disk
+still leaves a record that says so.
+
+The order in which a run is written is the pipeline's (`simulator.app.pipeline`); this module
+only knows files and their formats.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -96,8 +107,92 @@ def write_run_files(params: Params, directory: Path, config_hash: str,
     out.mkdir(parents=True, exist_ok=True)
     policy_events_table(params).to_csv(out / "policy_events.csv", index=False)
     (directory / "params.json").write_text(json.dumps(to_dict(params), indent=1))
-    (directory / "run_info.json").write_text(
-        json.dumps(run_info(params, config_hash, overrides), indent=2))
+    write_json(directory / RUN_INFO, {**run_info(params, config_hash, overrides), "status": RUNNING})
+
+
+# --- completion and failure records ------------------------------------------------------------
+RUN_INFO = "run_info.json"
+FAILED_TXT = "FAILED.txt"
+RUNNING, COMPLETE, REBUILDING = "running", "complete", "rebuilding"
+NOT_FINISHED = "did not finish"  # the first words of the FAILED.txt a run writes when it starts
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path` and rename it over `path`: a reader sees
+    the old file or the new one, never a part (a full disk leaves the old one whole)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: Path, document: dict) -> None:
+    write_text_atomically(path, json.dumps(document, indent=2) + "\n")
+
+
+def failure_text(reason: str, details: str = "") -> str:
+    """FAILED.txt: the first line says why, in one line (the sweep summary quotes it)."""
+    return f"run failed: {' '.join(str(reason).split())}\n" + (f"\n{details}" if details else "")
+
+
+def begin_failure_record(run_dir: Path) -> None:
+    """The FAILED.txt a run writes before anything else: if the run is killed, or cannot even
+    record why it failed, this is what remains."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_text_atomically(Path(run_dir) / FAILED_TXT, failure_text(
+        f"{NOT_FINISHED} (started {time.strftime('%Y-%m-%d %H:%M:%S')}, process {os.getpid()}): "
+        f"killed, or still running"))
+
+
+def write_failure(run_dir: Path, reason: str, details: str = "") -> None:
+    """Replace FAILED.txt by the reason (atomically; raises OSError if it cannot be written)."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_text_atomically(Path(run_dir) / FAILED_TXT, failure_text(reason, details))
+
+
+def digests(directory: Path) -> Dict[str, str]:
+    """sha256 of every file a run's results are read from (tables/, replications.csv,
+    metrics.json), by path relative to the run directory."""
+    directory = Path(directory)
+    files = [p for p in sorted((directory / "tables").rglob("*")) if p.is_file()]
+    files += [directory / n for n in ("replications.csv", "metrics.json") if (directory / n).is_file()]
+    out = {}
+    for path in files:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        out[path.relative_to(directory).as_posix()] = h.hexdigest()
+    return out
+
+
+def mark_complete(directory: Path) -> None:
+    """The last write of a run: run_info.json with status complete and the digests."""
+    info = read_info(directory)
+    info.update(status=COMPLETE, digests=digests(directory))
+    write_json(Path(directory) / RUN_INFO, info)
+
+
+def mark_status(directory: Path, status: str) -> None:
+    """Take the completion mark off a run whose files are about to change (rebuild)."""
+    info = read_info(directory)
+    info["status"] = status
+    info.pop("digests", None)
+    write_json(Path(directory) / RUN_INFO, info)
+
+
+def changed_files(directory: Path) -> List[str]:
+    """Files of a complete run that differ from, or are missing against, its recorded digests."""
+    recorded = (read_info(directory, missing_ok=True) or {}).get("digests", {})
+    now = digests(directory)
+    return sorted(name for name, digest in recorded.items() if now.get(name) != digest)
 
 
 _ARROW = {"int": pa.int64(), "float": pa.float32(), "str": pa.string(), "bool": pa.bool_(),
@@ -226,17 +321,16 @@ def export_csv(directory: Path) -> List[Path]:
 
 
 def run_complete(directory: Path, config_hash: Optional[str] = None) -> bool:
-    """A run directory whose run finished (metrics.json, written last), for `config_hash` if
-    given (the same composed config: a re-run sweep skips it)."""
-    path = Path(directory) / "metrics.json"
-    if not path.is_file():
-        return False
-    if config_hash is None:
-        return True
+    """A run directory whose run finished: its run_info.json, written last, says complete; and
+    for `config_hash` if given (the same composed config: a re-run sweep skips it)."""
+    path = Path(directory) / RUN_INFO
     try:
-        return json.loads(path.read_text()).get("config_hash") == config_hash
+        info = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
+    if not isinstance(info, dict) or info.get("status") != COMPLETE:
+        return False
+    return config_hash is None or info.get("config_hash") == config_hash
 
 
 def read_params(directory: Path) -> Params:
@@ -276,8 +370,8 @@ def read_backtest(directory: Path) -> Optional[pd.DataFrame]:
 
 def write_summary(directory: Path, wide_kpis: pd.DataFrame, summary: pd.DataFrame,
                   info: dict) -> None:
-    """replications.csv, tables/kpi_summary.csv and metrics.json (written last by the caller's
-    order: its presence marks a complete run)."""
+    """replications.csv, tables/kpi_summary.csv and metrics.json (a run is complete only when
+    `mark_complete` has run)."""
     wide_kpis.to_csv(directory / "replications.csv", index=False, float_format=FLOAT_FORMAT)
     summary.to_csv(directory / "tables" / "kpi_summary.csv", index=False, float_format=FLOAT_FORMAT)
     (directory / "metrics.json").write_text(json.dumps(metrics_document(info, summary), indent=2))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Dict
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -26,9 +27,19 @@ class TableError(ValueError):
     """A table that does not match the data dictionary: the message names table and column."""
 
 
+def _not_infinite(s: pd.Series) -> bool:
+    """No float is infinite (missing is NaN, which `nullable` governs): an overflow upstream
+    must stop the run, not become `inf` in a table a report sums."""
+    return not np.isinf(s.to_numpy()).any()
+
+
+_FINITE = pa.Check(_not_infinite, error="values must be finite (an inf means an overflow)")
+
+
 @lru_cache(maxsize=None)
 def schema(table: str) -> pa.DataFrameSchema:
-    cols = {c.name: pa.Column(_DTYPES[c.dtype], nullable=c.nullable, coerce=False)
+    cols = {c.name: pa.Column(_DTYPES[c.dtype], nullable=c.nullable, coerce=False,
+                              checks=[_FINITE] if c.dtype == "float" else None)
             for c in DICTIONARY[table]}
     return pa.DataFrameSchema(cols, strict=True, ordered=True, name=table)
 

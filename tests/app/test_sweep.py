@@ -67,15 +67,19 @@ def test_job_dir_names_never_collide_and_are_filesystem_safe():
 
 
 def test_a_rerun_sweep_runs_only_what_did_not_complete(sweep):
+    from simulator.store.run_dir import RUNNING, mark_status, run_complete
     out, _ = sweep
-    complete = [p for p in out.iterdir() if (p / "metrics.json").is_file()]
+    complete = sorted(p for p in out.iterdir() if run_complete(p))
     kept, killed = complete
     stamp = (kept / "metrics.json").stat().st_mtime_ns
-    (killed / "metrics.json").unlink()  # as if killed before the run was complete
+    # as if killed after writing its metrics but before the run was marked complete
+    mark_status(killed, RUNNING)
+    (killed / "FAILED.txt").write_text("run failed: did not finish (killed)\n")
+    assert (killed / "metrics.json").is_file() and not run_complete(killed)
     again = _sweep(out, "30,-5,60")
     assert again.returncode == 1  # the bad job fails again, and is listed again
     assert (kept / "metrics.json").stat().st_mtime_ns == stamp  # skipped, not re-run
-    assert (killed / "metrics.json").is_file()  # finished this time
+    assert run_complete(killed) and not (killed / "FAILED.txt").exists()  # finished this time
     table = pd.read_csv(out / "summary.csv")
     assert sorted(table["status"]) == ["complete", "complete", "failed"]
 

@@ -57,3 +57,17 @@ def test_the_readme_documents_every_column(table):
         stem = col[:-5] if col.endswith("_date") else None
         ok = col in named or (stem is not None and f"`{stem}_day`/`_date`" in section)
         assert ok, f"README, {table}: column {col} is not documented"
+
+
+def test_the_sources_document_lists_every_default_as_the_configs_cite_it():
+    """docs/sources.md's index of defaults is regenerated from configs/ and must match it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "docs/build_sources.py", "--check"], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    text = (root / "docs" / "sources.md").read_text()
+    assert "| configs/fab/default.yaml | `risk_cover_days` | `220` |" in text
+    assert "## Part B: FACTS.md" in text and "## Part C: OBSERVED.md" in text

@@ -73,7 +73,7 @@ def test_report_quotes_the_summary(run_dir):
     lost = summary.loc[("lost_production_pct", "all", "all")]
     assert f"{lost['mean']:,.2f} %" in report
     stockouts = summary.loc[("stockout_days", "fab1", "hf.liquid")]
-    assert f"| Fab One | hf.liquid | {stockouts['mean']:,.0f} (" in report
+    assert f"| Fab One | HF | {stockouts['mean']:,.0f} (" in report  # names, not ids
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["kpis"]["lost_production_pct"]["all"]["all"]["mean"] == pytest.approx(lost["mean"])
     html = (run_dir / "report.html").read_text()
@@ -152,8 +152,8 @@ def test_a_material_added_as_data_alone_gets_its_rows_panels_and_headlines(tmp_p
         write_run(simulate(p), sweep / f"{i}_{label}", "h", overrides=[f"scenario={label}"])
     run = sweep / "1_tiny_curbs"
     report = (run / "report.md").read_text()
-    assert "gallium.6n" in report  # per fab x grade rows
-    assert "| gallium | imports from Japan" in report  # trade rows
+    assert "| Fab One | Gallium |" in report  # per fab x grade rows, by name
+    assert "| Gallium | imports from Japan" in report  # trade rows
     assert "| CES elasticity, Gallium | 2 |" in report  # key assumptions of the run's materials
     assert (run / "figures" / "inventory_cover.png").exists()
     summary = pd.read_csv(run / "tables" / "kpi_summary.csv")

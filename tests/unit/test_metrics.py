@@ -15,8 +15,9 @@ import pytest
 from scipy import stats
 
 import tiny_world as tw
+from simulator.analysis.intervals import summarise
 from simulator.analysis.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
-                               summarise, trade_kpis)
+                                        trade_kpis)
 from simulator.config.params import FabConf, WindowConf
 from simulator.config.dictionary import columns
 from simulator.config.calendar import DAYS_PER_MONTH
@@ -217,3 +218,35 @@ def test_a_percentage_interval_stays_within_0_and_100():
     s = summarise(long).iloc[0]
     assert s["ci95_high"] == 100.0 and s["interval"] == "t, within 0-100"
     assert s["ci95_low"] < s["mean"] < 100.0
+
+
+def _tts(values):
+    return pd.DataFrame({"replication": range(len(values)), "kpi": "tts_days", "fab": "all",
+                         "item": "hf.liquid", "value": values})
+
+
+def test_time_to_survive_is_a_kaplan_meier_median_censored_at_the_run_end():
+    """10 runs: shortfalls on days 10..60 in six, none before the run's end (day 100) in four.
+    Survival falls by 1/10 at each event, to one half at day 50: the median; the mean of the six
+    observed (35) would be biased low, and a t-interval could pass the end of the run."""
+    values = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0] + [np.nan] * 4
+    s = summarise(_tts(values), followup_days=100.0).iloc[0]
+    assert s["statistic"] == "median" and s["interval"].startswith("Kaplan-Meier")
+    assert s["mean"] == 50.0 and s["n"] == 10 and s["censored"] == pytest.approx(0.4)
+    assert 10.0 <= s["ci95_low"] <= 50.0
+    assert np.isnan(s["ci95_high"]) or 50.0 <= s["ci95_high"] <= 100.0
+
+
+def test_a_median_not_reached_in_the_run_is_missing_not_invented():
+    s = summarise(_tts([10.0, 20.0] + [np.nan] * 8), followup_days=100.0).iloc[0]
+    assert np.isnan(s["mean"]) and np.isnan(s["ci95_high"]) and s["censored"] == pytest.approx(0.8)
+    none = summarise(_tts([np.nan] * 5), followup_days=100.0).iloc[0]
+    assert np.isnan(none["mean"]) and none["censored"] == 1.0 and none["n"] == 5
+
+
+def test_without_censoring_the_median_is_the_sample_median_and_the_interval_brackets_it():
+    rng = np.random.default_rng(3)
+    values = np.sort(rng.uniform(0, 90, size=41))
+    s = summarise(_tts(values), followup_days=100.0).iloc[0]
+    assert s["mean"] == pytest.approx(np.median(values)) and s["censored"] == 0.0
+    assert s["ci95_low"] <= s["mean"] <= s["ci95_high"] <= 100.0

@@ -177,13 +177,15 @@ def national_cover(daily: pd.DataFrame, period_days: int = 7) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # kpi_summary.csv
 # ----------------------------------------------------------------------------------------------
-KPI_COLUMNS = ["kpi", "fab", "item", "mean", "low", "high", "n"]
+KPI_COLUMNS = ["kpi", "fab", "item", "mean", "low", "high", "n", "censored"]
 
 
 def kpi_rows(kpis: pd.DataFrame, kpi: str) -> pd.DataFrame:
-    """The rows of one KPI with numeric mean, 95 % CI (low, high) and n (0 where undefined).
+    """The rows of one KPI with numeric estimate (`mean`: a median for censored durations), 95 %
+    interval (low, high), n (0 where undefined) and the share of runs censored (NaN where the
+    KPI is not a censored duration).
 
-    Returns columns kpi, fab, item, mean, low, high, n."""
+    Returns columns kpi, fab, item, mean, low, high, n, censored."""
     if kpis is None or kpis.empty or "kpi" not in kpis:
         return pd.DataFrame(columns=KPI_COLUMNS)
     k = kpis[kpis["kpi"].astype(str) == kpi]
@@ -193,6 +195,8 @@ def kpi_rows(kpis: pd.DataFrame, kpi: str) -> pd.DataFrame:
         "low": pd.to_numeric(k["ci95_low"], errors="coerce"),
         "high": pd.to_numeric(k["ci95_high"], errors="coerce"),
         "n": pd.to_numeric(k["n"], errors="coerce").fillna(0).astype(int),
+        "censored": pd.to_numeric(k["censored"], errors="coerce") if "censored" in k
+        else float("nan"),
     })
     return out.reset_index(drop=True)
 
@@ -211,11 +215,12 @@ def tts_ttr(kpis: pd.DataFrame) -> pd.DataFrame:
     """Simulated time to survive, buffer-only time to survive and time to recover per fab and
     material grade (kpi_summary rows tts_days, tts_buffer_days, ttr_days; fab = all left out).
 
-    Returns columns fab, item, kpi, mean, low, high, n (n = 0: undefined in every run)."""
+    Returns columns fab, item, kpi, mean, low, high, n, censored (time to survive and to recover
+    are Kaplan-Meier medians; censored = share of runs where it did not happen in the run)."""
     frames = [kpi_rows(kpis, k) for k in TTS_TTR_KPIS]
     k = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS)
     k = k[(k["fab"] != "all") & k["item"].str.contains(".", regex=False)]
-    return k[["fab", "item", "kpi", "mean", "low", "high", "n"]].reset_index(drop=True)
+    return k[["fab", "item", "kpi", "mean", "low", "high", "n", "censored"]].reset_index(drop=True)
 
 
 def stack_runs(frames: Dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from .data_policy import event_marks
 
 DAILY_COLUMNS = ["replication", "date", "fab", "material", "grade", "cover_days",
                  "fab_production_pct", "perceived_risk"]
-KPI_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n"]
+KPI_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n", "censored"]
 
 
 @dataclass

@@ -89,6 +89,22 @@ def whisker(ax, y, mean, low, high, colour, label, lw=1.4):
                 label=f"_ci|{label}")
 
 
+def _footer(info: dict, shock) -> List[str]:
+    """What the markers and whiskers are, under the figure."""
+    return [
+        S._source_line(info) + f" Days counted from the shock ({S._fmt_date(shock)}). Markers: "
+        "time to survive and to recover, Kaplan-Meier median across replications (a run without "
+        "a shortfall, or without recovery, is censored at the end of the run; right-hand notes "
+        "count them), whiskers its 95 % interval, reaching the grey zone when it does not close "
+        "within the run; buffer only, mean with a 95 % t-interval (kpi_summary: tts_days, "
+        "tts_buffer_days, ttr_days). Simulated time to survive = first post-shock day with a "
+        "shortfall. Buffer only = stock on the eve of the shock ÷ (planned use × "
+        "Japan's pre-shock share of supply). Time to recover = first day after deliveries fell "
+        "short from which 30 days of deliveries cover ≥ 95 % of planned use (0 if they never fell"
+        " short). Axis: linear to 10 days, logarithmic above; whiskers beyond the axis are cut.",
+    ]
+
+
 def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     data = tts_ttr(kpis)
     n_rep = int(info.get("replications") or (data["n"].max() if len(data) else 0))
@@ -96,17 +112,9 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     rows, headers, bottom = tts_rows(fab_items, info)
     horizon = horizon_days(info)
     shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
-    partial = (data["kpi"] == "tts_days") & (data["n"] > 0) & (data["n"] < n_rep)
-    footer = [
-        S._source_line(info) + f" Days counted from the shock ({S._fmt_date(shock)}). Markers: "
-        f"mean across replications; whiskers: 95 % confidence interval (kpi_summary: tts_days, "
-        "tts_buffer_days, ttr_days). Simulated time to survive = first post-shock day with a "
-        "shortfall; it is undefined in runs without one, so its mean is over the runs that ran "
-        "short (right-hand notes). Buffer only = stock on the eve of the shock ÷ (planned use × "
-        "Japan's pre-shock share of supply). Time to recover = first day after deliveries fell "
-        "short from which 30 days of deliveries cover ≥ 95 % of planned use (0 if they never fell"
-        " short). Axis: linear to 10 days, logarithmic above; whiskers beyond the axis are cut.",
-    ]
+    censored = data["censored"].fillna(0.0)
+    partial = (data["kpi"] == "tts_days") & (censored > 0) & (censored < 1) & data["mean"].notna()
+    footer = _footer(info, shock)
     fig, body = S._new_figure((13, 0.36 * bottom + 3.6), footer)
     ax = body.subplots()
     day_axis(ax, horizon, "Days after the shock (log scale above 10 days)")
@@ -122,17 +130,24 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
         y = rows[(rec.fab, rec.item)] + lane
         key = f"{rec.kpi}|{rec.fab}|{rec.item}"
         if rec.n == 0 or np.isnan(rec.mean):
-            text = "no shortfall" if rec.kpi == "tts_days" else "not defined"
+            never = int(round((0.0 if np.isnan(rec.censored) else rec.censored) * rec.n))
+            text = {"tts_days": "no shortfall" if rec.censored == 1 or rec.n == 0
+                    else f"median beyond the run (no shortfall in {never} of {rec.n} runs)",
+                    "ttr_days": "median beyond the run" if rec.n else "not defined"}.get(
+                rec.kpi, "not defined")
             ax.text(horizon * 1.12, y, text, ha="left", va="center", fontsize=S.NOTE_FONTSIZE,
                     color=colour, style="italic", zorder=4)
             continue
-        whisker(ax, y, rec.mean, rec.low, rec.high, colour, key)
+        high = rec.high  # a median's band that does not close in the run runs into the grey zone
+        if np.isnan(high) and not np.isnan(rec.low) and rec.kpi in ("tts_days", "ttr_days"):
+            high = horizon * 1.1
+        whisker(ax, y, rec.mean, rec.low, high, colour, key)
         ax.plot([rec.mean], [y], marker=marker, color=colour, markersize=7 if marker != "D"
                 else 6.5, lw=0, zorder=4, markeredgecolor="white", markeredgewidth=0.6,
                 label=key)
     for rec in data[partial].itertuples(index=False):
-        k = n_rep - int(rec.n)
-        note = f"no shortfall in {k} of {n_rep} runs" + (" (CI n/a)" if rec.n < 2 else "")
+        k = int(round(rec.censored * rec.n))
+        note = f"no shortfall in {k} of {int(rec.n)} runs" + (" (CI n/a)" if rec.n < 2 else "")
         ax.annotate(note, xy=(1.01, rows[(rec.fab, rec.item)] + MARKERS["tts_days"][3]),
                     xycoords=("axes fraction", "data"), ha="left", va="center",
                     fontsize=S.NOTE_FONTSIZE, color=S.TTS_COLOUR, annotation_clip=False)
