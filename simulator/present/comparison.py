@@ -91,8 +91,8 @@ def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
         extra = ";".join(o for o in info.get("overrides", []) if not o.startswith("scenario="))
         parts.append(s.assign(label=label, scenario=info["scenario"], overrides=extra, run_dir=d.name))
     cols = ["label", "scenario", "overrides", "run_dir", "kpi", "fab", "item", "mean", "ci95_low",
-            "ci95_high", "n"]
-    return pd.concat(parts, ignore_index=True)[cols]
+            "ci95_high", "n", "censored"]
+    return pd.concat(parts, ignore_index=True).reindex(columns=cols)
 
 
 def reference_label(runs: Dict[str, Path]) -> str:
@@ -134,7 +134,10 @@ def _cell(frame: pd.DataFrame, label, kpi, fab, item, digits, prefix="") -> str:
     r = sel.iloc[0]
     mean = r.get("mean", r.get("mean_difference"))
     if pd.isna(mean):  # a level: no replication ran short; a difference: undefined on one side
-        return "none" if kpi == "tts_days" and not prefix else "n/a"
+        if kpi == "tts_days" and not prefix:
+            censored = r.get("censored", 1.0)
+            return "none" if pd.isna(censored) or censored >= 1 else "beyond the run"
+        return "n/a"
     return prefix + format_estimate(mean, r["ci95_low"], r["ci95_high"], digits, signed=bool(prefix))
 
 
@@ -142,8 +145,11 @@ def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: st
                         figures: Sequence[Path], info: dict) -> str:
     labels = list(dict.fromkeys(table["label"]))
     out = ["# Scenario comparison", "",
-           "Means across replications with 95 % confidence intervals. `none`: no replication ran "
-           "short. Definitions: README, \"Metrics\".", "",
+           "Estimates across replications with 95 % intervals: means with t-intervals, shares of "
+           "runs with Wilson intervals, and times to survive and to recover as Kaplan-Meier "
+           "medians (a run in which it did not happen is censored at the run's end). `none`: no "
+           "replication ran short; `beyond the run`: fewer than half did. Definitions: README, "
+           "\"Metrics\".", "",
            "| measure | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     rows = headlines(table, info)
     for kpi, fab, item, name, digits in rows:
@@ -153,7 +159,8 @@ def comparison_markdown(table: pd.DataFrame, paired: pd.DataFrame, reference: st
     if others:
         out += ["", f"## Paired differences against `{reference}`", "",
                 "Replication by replication (common random numbers), mean difference and 95 % "
-                "confidence interval.", "",
+                "t-interval; for times to survive and to recover, over the replications in which "
+                "both runs had one.", "",
                 "| measure | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
         for kpi, fab, item, name, digits in rows:
             out.append(f"| {name} | " + " | ".join(

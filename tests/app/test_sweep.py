@@ -66,6 +66,7 @@ def test_job_dir_names_never_collide_and_are_filesystem_safe():
     assert len(long) <= 70
 
 
+@pytest.mark.slow  # ~10-20 s: kept out of the default suite's 5-minute budget
 def test_a_rerun_sweep_runs_only_what_did_not_complete(sweep):
     from simulator.store.run_dir import RUNNING, mark_status, run_complete
     out, _ = sweep

@@ -250,3 +250,5 @@ def test_a_broken_draft_does_not_stop_other_scenarios_and_help_lists_it(tmp_path
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert "zz_test_broken_draft.yaml line" in bad.stderr and not (tmp_path / "x").exists()
     assert good.returncode == 0, good.stderr[-1500:]
+    saved = (tmp_path / "good" / ".hydra" / "config.yaml").read_text()
+    assert "scenario_name: baseline" in saved  # the saved config names the scenario run

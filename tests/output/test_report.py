@@ -54,6 +54,7 @@ def test_rebuild_gives_the_same_numbers(run_dir, tmp_path):
         assert (copy / name).read_bytes() == (run_dir / name).read_bytes(), name
 
 
+@pytest.mark.slow  # ~10-20 s: kept out of the default suite's 5-minute budget
 def test_report_module_rebuilds_from_the_command_line(run_dir, tmp_path):
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
@@ -145,6 +146,7 @@ def _with_gallium(p):
     return p
 
 
+@pytest.mark.slow  # ~10-20 s: kept out of the default suite's 5-minute budget
 def test_a_material_added_as_data_alone_gets_its_rows_panels_and_headlines(tmp_path):
     sweep = tmp_path / "sweep"
     for i, (label, regime) in enumerate((("baseline", "bulk"), ("tiny_curbs", "individual"))):
