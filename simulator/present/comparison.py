@@ -37,8 +37,9 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
         name = materials[m].get("name", m)
         what = name if len(materials[m].get("grades", [])) <= 1 else f"{name}, {g}"
         out += [("stockout_days", "all", f"{m}.{g}", f"days a fab was short of {what}", 0),
-                ("tts_days", "all", f"{m}.{g}", f"{what}: first shortfall, days after the shock", 0),
-                ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, days", 0)]
+                ("tts_days", "all", f"{m}.{g}",
+                 f"{what}: first shortfall, median days after the shock", 0),
+                ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, median days", 0)]
     windows = info.get("windows", {})
     # Kim's post-2 window and the after-lift window where the runs define them, else the last
     # window the runs define after the pre-shock one

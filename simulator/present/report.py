@@ -210,7 +210,7 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
         survive = ("no fab ran short" if value == "no shortfall"
                    else f"first shortfall at any fab: median {value}"
                    + ("" if value.startswith("not") else " days after the shock")
-                   + (f" ({note})" if note else ""))
+                   + (f", {note}" if note else ""))
         heads.append(f"{item_name(info, item)}: {survive} (buffer-only estimate "
                      f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
                      f"deliveries back to 95 % of need for 30 days: median "

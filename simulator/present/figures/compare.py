@@ -4,7 +4,8 @@
   i.e. the demand-weighted mean of the fabs' cover), median across replications.
 - `compare_production`: each fab's output (% of planned), median across replications.
 - `compare_imports_japan`: monthly imports from Japan per material, mean across replications.
-- `compare_tts_ttr`: time to survive and time to recover per fab and grade, 95 % CIs.
+- `compare_tts_ttr`: time to survive and time to recover per fab and grade: Kaplan-Meier
+  medians with 95 % intervals.
 
 A run keeps its colour, dash and marker (by position in `runs`) in every comparison figure.
 """
@@ -238,13 +239,14 @@ def plot_compare_tts_ttr(t: dict, out_dir: Path) -> List[Path]:
     data = t["tts_ttr"]
     rows, headers, bottom = tts_rows(list(dict.fromkeys(zip(data["fab"], data["item"]))), info)
     horizon = horizon_days(info)
-    n_reps = {lab: int(i.get("replications") or 0) for lab, i in t["infos"].items()}
     lane = {lab: (k - (len(labels) - 1) / 2) * min(0.2, 0.8 / max(len(labels), 1))
             for k, lab in enumerate(labels)}
-    footer = [_source(t) + " Days from the shock. Markers: mean across replications; "
-              "whiskers: 95 % confidence interval (kpi_summary). Time to survive = first "
-              "post-shock day with a shortfall, averaged over the runs that had one: hollow "
-              "markers where some runs had none, a marker in the grey zone where no run had one."
+    footer = [_source(t) + " Days from the shock. Markers: Kaplan-Meier median across "
+              "replications (a run without a shortfall, or without recovery, is censored at the "
+              "end of the run); whiskers: its 95 % interval (kpi_summary). Time to survive = "
+              "first post-shock day with a shortfall: hollow markers where some runs had none, "
+              "an open triangle in the grey zone where no run had one, a filled one where fewer "
+              "than half did (the median lies beyond the run)."
               " Time to recover = first day after deliveries fell short from which 30 days of "
               "deliveries cover ≥ 95 % of planned use (0 if they never fell short). Axis: "
               f"linear to {LINTHRESH:.0f} days, logarithmic above; whiskers beyond the axis are"
@@ -259,15 +261,18 @@ def plot_compare_tts_ttr(t: dict, out_dir: Path) -> List[Path]:
         ax.set_title(title, loc="left", pad=22)
         d = data[data["kpi"] == kpi]
         for rec in d.itertuples(index=False):
-            st, n_rep = styles[rec.run], n_reps.get(rec.run, 0)
+            st = styles[rec.run]
             y = rows[(rec.fab, rec.item)] + lane[rec.run]
             key = f"{kpi}|{rec.run}|{rec.fab}|{rec.item}"
+            censored = 0.0 if np.isnan(rec.censored) else rec.censored
             if rec.n == 0 or np.isnan(rec.mean):
+                never = rec.n == 0 or censored >= 1  # no run had one, or the median is beyond
                 ax.plot([horizon * 1.7], [y], marker=">", color=st["color"], markersize=7,
-                        markerfacecolor="white", lw=0, zorder=4, label=f"none|{key}")
+                        markerfacecolor="white" if never else st["color"], lw=0, zorder=4,
+                        label=f"{'none' if never else 'beyond'}|{key}")
                 continue
             whisker(ax, y, rec.mean, rec.low, rec.high, st["color"], key, lw=1.2)
-            hollow = 0 < rec.n < n_rep
+            hollow = 0 < censored < 1
             ax.plot([rec.mean], [y], marker=st["marker"], color=st["color"], markersize=6,
                     markerfacecolor="white" if hollow else st["color"], lw=0, zorder=4,
                     label=key)
@@ -280,6 +285,8 @@ def plot_compare_tts_ttr(t: dict, out_dir: Path) -> List[Path]:
                        label="Some runs without a shortfall"),
                 Line2D([], [], color="#555555", marker=">", markerfacecolor="white", lw=0,
                        label="No shortfall in any run"),
+                Line2D([], [], color="#555555", marker=">", lw=0,
+                       label="Median beyond the end of the run"),
                 Patch(facecolor="#f2f2f2", edgecolor="#555555", lw=0.6,
                       label="After the end of the run")]
     body.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
