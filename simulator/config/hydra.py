@@ -233,6 +233,17 @@ def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = 
     return to_params(cfg, scenario)
 
 
+def _hydra_problem(overrides: Sequence[str]) -> Optional[str]:
+    """A one-line error if Hydra's own config does not take `overrides` (hydra.*, hydra/...)."""
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    except Exception as exc:
+        return one_line(exc)
+    return None
+
+
 def config_hash(cfg: DictConfig) -> str:
     """Hash of everything that shapes results; run.workers only decides how they are computed."""
     cfg = OmegaConf.merge(cfg, {"run": {"workers": 0}})
@@ -263,7 +274,7 @@ def one_line(exc: BaseException) -> str:
         e = e.__cause__ or e.__context__
     text = "; ".join(parts) or type(exc).__name__
     # Hydra's "Could not find 'run/x'" ends with its whole config search path: name the options
-    missing = re.search(r"Could not find '([^'/]+)/([^']+)'.*?Available options in '[^']+':\s*(.*?)"
+    missing = re.search(r"Could not find '([^']+)/([^'/]+)'.*?Available options in '[^']+':\s*(.*?)"
                         r"(?:\s*Config search path.*)?$", text)
     if missing:
         group, option, available = missing.groups()
@@ -313,6 +324,15 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
              if o.key_or_group in ("hydra.run.dir", "hydra.sweep.dir")}
     key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
     problem = output_dir_problem(key, where.get(key, str(ROOT / "outputs")))
+    if problem:
+        return problem
+    # Hydra's own settings (launcher, job, ...): composed to check them; a sweeper's search
+    # space (hydra.sweeper.*) is the sweeper's to read, and a sweep checks its first value
+    hydra_args = [(f"{o.input_line.split('=', 1)[0]}={next(iter(o.sweep_string_iterator()))}"
+                   if o.is_sweep_override() else o.input_line) for o in parsed
+                  if o.key_or_group.startswith("hydra") and not o.key_or_group.startswith(
+                      ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweeper."))]
+    problem = _hydra_problem(hydra_args) if hydra_args else None
     if problem:
         return problem
     choices = []

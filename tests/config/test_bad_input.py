@@ -90,6 +90,10 @@ COMMAND_LINES = [
     ("hydra.run.dir=/proc/simulator_run", ["hydra.run.dir=/proc/simulator_run", "pseudo-file system"]),
     ("hydra.run.dir=/sys/simulator_run", ["hydra.run.dir=/sys/simulator_run", "pseudo-file system"]),
     ("-m hydra.sweep.dir=/proc/simulator_sweep", ["hydra.sweep.dir=/proc/simulator_sweep"]),
+    # Hydra's own settings
+    ("hydra.job.chdir=maybe", ["hydra.job.chdir", "maybe"]),
+    ("hydra.foo=1", ["hydra.foo"]),
+    ("hydra/launcher=nope", ["hydra/launcher=nope", "available:", "parallel"]),
 ]
 
 
