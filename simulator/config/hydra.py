@@ -288,6 +288,15 @@ def one_line(exc: BaseException) -> str:
         entry = key if first == "{" else key.rsplit(".", 1)[0]
         return (f"{entry}: a new {kind} cannot be added from the command line; add it in a "
                 f"scenario file (scenarios/NAME.yaml)")
+    # OmegaConf names its schema classes ('Params', 'MaterialConf'), which mean nothing to a
+    # reader: name the key as written instead
+    unknown = re.search(r"Could not override '([\w.]+)'.*?Key '(\w+)' (?:not in|is not in)", text)
+    if unknown:
+        override, key = unknown.groups()
+        parts = override.split(".")
+        head = ".".join(parts[:parts.index(key)]) if key in parts else ""
+        where = f"in {head}" if head else "at the top level"
+        return f"{override}: no key '{key}' {where} (check the spelling; run.py --cfg job lists the keys)"
     return re.sub(r"\s*Config search path:.*$", "", text)
 
 

@@ -36,6 +36,9 @@ COMMAND_LINES = [
     ("timeline.curbs_in_force.kind=note", ["timeline.curbs_in_force"]),
     ("+timeline.p.date=2019-08-01", ["timeline.p", "scenario file"]),
     ("+suppliers.newco.name=x", ["suppliers.newco", "scenario file"]),
+    ("scenario.label=x", ["scenario.label", "no key 'scenario' at the top level"]),
+    ("materials.hf.foo=1", ["materials.hf.foo", "no key 'foo' in materials.hf"]),
+    ("materials.nope.unit_value_usd_per_t=3", ["materials.nope", "no key 'nope' in materials"]),
     # config groups and scenarios that do not exist
     ("run=nonexistent", ["run=nonexistent", "available: default"]),
     ("scenario=nope", ["scenario=nope", "curbs_2019"]),
@@ -102,6 +105,8 @@ def _assert_one_clean_line(message, expected):
     assert "\n" not in message and "Traceback" not in message, message
     for text in expected:
         assert text in message, (text, message)
+    # the schema's class names (Params, MaterialConf, ...) mean nothing to a reader
+    assert "'Params'" not in message and "Conf'" not in message, message
     if HOME and len(HOME) > 1 and "oc.env" in message:
         assert HOME not in message.replace("${oc.env:HOME}", ""), message  # never the value
 
