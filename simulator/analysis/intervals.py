@@ -83,42 +83,47 @@ def km_median(values: pd.Series, followup_days: Optional[float] = None) -> tuple
     return median, first_at_half(low_s), first_at_half(high_s)
 
 
+SUMMARY_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n", "interval",
+                   "statistic", "censored"]
+
+
 def summarise(long: pd.DataFrame, followup_days: Optional[float] = None) -> pd.DataFrame:
     """Estimate (`mean` column; `statistic` says which: mean, share or median), 95 % interval
     (`interval` says which kind), count of replications and, for censored durations, the share
     censored (no event before the run's end, `followup_days` after the shock), per KPI x fab x
     item."""
     def ci(group: pd.Series):
-        kind = interval_kind(group.name[0])
+        kpi = group.name[0]
+        kind = interval_kind(kpi)
         censored = math.nan
-        if kind.startswith("Kaplan-Meier"):
+        if kind.startswith("Kaplan-Meier"):  # the runs without the event count, as censored
             n = len(group)
             mean, low, high = km_median(group, followup_days)
             censored = float(group.isna().mean()) if n else math.nan
-            return pd.Series({"mean": mean, "ci95_low": low, "ci95_high": high, "n": n,
-                              "interval": kind, "statistic": "median", "censored": censored})
-        x = group.dropna()
-        n = len(x)
-        mean = float(x.mean()) if n else math.nan
-        low = high = math.nan
-        if kind == "Wilson" and n:
-            ci95 = stats.binomtest(int(round(x.sum())), n).proportion_ci(0.95, method="wilson")
-            low, high = float(ci95.low), float(ci95.high)
-        elif n > 1:
-            half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
-            low, high = max(mean - half, 0.0), mean + half
-            if kind == "t, within 0-100":
-                high = min(high, 100.0)
+        else:
+            x = group.dropna()
+            n = len(x)
+            mean = float(x.mean()) if n else math.nan
+            low = high = math.nan
+            if kind == "Wilson" and n:
+                ci95 = stats.binomtest(int(round(x.sum())), n).proportion_ci(0.95, method="wilson")
+                low, high = float(ci95.low), float(ci95.high)
+            elif n > 1:
+                half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+                low, high = max(mean - half, 0.0), mean + half
+                if kind == "t, within 0-100":
+                    high = min(high, 100.0)
         return pd.Series({"mean": mean, "ci95_low": low, "ci95_high": high, "n": n,
-                          "interval": kind, "statistic": statistic(group.name[0]),
-                          "censored": censored})
+                          "interval": kind, "statistic": statistic(kpi), "censored": censored})
     out = long.groupby(["kpi", "fab", "item"], sort=True)["value"].apply(ci).unstack().reset_index()
     return out[SUMMARY_COLUMNS].astype({"mean": float, "ci95_low": float, "ci95_high": float,
                                         "n": int, "censored": float})
 
 
-SUMMARY_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n", "interval",
-                   "statistic", "censored"]
+def censored_runs(share: float, n: int) -> int:
+    """How many of a summary row's `n` runs its `censored` share stands for (0 where the KPI is
+    not a censored duration, or a summary written before the column existed)."""
+    return 0 if share is None or pd.isna(share) else int(round(float(share) * n))
 
 
 def followup_days(start_date: str, end_date: str, shock_date: str) -> float:

@@ -171,8 +171,9 @@ def register() -> None:
 
 def unknown_scenario(name: str) -> str:
     """The one-line refusal of `scenario=name`, for a broken or a missing file."""
-    if name in broken_scenarios():
-        return f"scenario={name}: {broken_scenarios()[name]}"
+    broken = broken_scenarios()
+    if name in broken:
+        return f"scenario={name}: {broken[name]}"
     return f"scenario={name}: unknown scenario (known: {', '.join(scenario_names())})"
 
 

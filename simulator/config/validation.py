@@ -361,9 +361,9 @@ def _check_timeline(p: Params, cal: Calendar) -> None:
             if e.articles is None:
                 raise ConfigError(f"{k}.articles is missing: a news event counts the fortnight's articles")
             _number(f"{k}.articles", e.articles, lo=0, hi=1e9)
-        if e.kind == "programme" and not e.programme:
-            raise ConfigError(f"{k}.programme is missing: name the programme the event starts")
         if e.kind == "programme":
+            if not e.programme:
+                raise ConfigError(f"{k}.programme is missing: name the programme the event starts")
             # an event that starts no supplier would do nothing, silently: a typo, as a rule
             known = sorted({s.programme for s in p.suppliers.values() if s.programme})
             if e.programme not in known:

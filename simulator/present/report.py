@@ -14,6 +14,7 @@ from typing import List
 
 import pandas as pd
 
+from simulator.analysis.intervals import censored_runs
 from simulator.present.render import Block, format_estimate, to_html, to_markdown
 from simulator.store.run_dir import read_backtest, read_info, read_csv_table, read_params_document
 
@@ -106,7 +107,7 @@ class Summary:
         if r is None or r["n"] == 0:
             return "no shortfall", ""
         n = int(r["n"])
-        missing = int(round(float(r.get("censored", 0.0) or 0.0) * n))
+        missing = censored_runs(r.get("censored"), n)
         if missing == n:
             return "no shortfall", ""
         note = f"no shortfall in {missing} of {n} runs" if missing else ""
@@ -197,6 +198,11 @@ def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
     return out
 
 
+def _with_unit(text: str, unit: str) -> str:
+    """An estimate with its unit; words ("n/a", "not reached in the run") stand alone."""
+    return text + unit if text[:1].isdigit() else text
+
+
 def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
     items = sorted({i for (k, f, i) in summary.df.index if k == "stockout_days" and f == "all"
                     and i != "all"})
@@ -208,15 +214,12 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
     for item in items:
         value, note = summary.tts_parts("all", item)
         survive = ("no fab ran short" if value == "no shortfall"
-                   else f"first shortfall at any fab: median {value}"
-                   + ("" if value.startswith("not") else " days after the shock")
-                   + (f", {note}" if note else ""))
+                   else f"first shortfall at any fab: median "
+                        f"{_with_unit(value, ' days after the shock')}" + (f", {note}" if note else ""))
         heads.append(f"{item_name(info, item)}: {survive} (buffer-only estimate "
                      f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
                      f"deliveries back to 95 % of need for 30 days: median "
-                     f"{summary.recovery('all', item)}"
-                     f"{'' if summary.recovery('all', item).startswith(('n', 'not')) else ' days'}"
-                     f"; days with a fab short "
+                     f"{_with_unit(summary.recovery('all', item), ' days')}; days with a fab short "
                      f"{summary.fmt('stockout_days', 'all', item)}.")
     for mat in info["materials"]:
         heads.append(f"{info['materials'][mat]['name']}: imports from Japan Jul 2019–Dec 2020 at "

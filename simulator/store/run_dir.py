@@ -145,10 +145,8 @@ def failure_text(reason: str, details: str = "") -> str:
 def begin_failure_record(run_dir: Path) -> None:
     """The FAILED.txt a run writes before anything else: if the run is killed, or cannot even
     record why it failed, this is what remains."""
-    Path(run_dir).mkdir(parents=True, exist_ok=True)
-    write_text_atomically(Path(run_dir) / FAILED_TXT, failure_text(
-        f"{NOT_FINISHED} (started {time.strftime('%Y-%m-%d %H:%M:%S')}, process {os.getpid()}): "
-        f"killed, or still running"))
+    write_failure(run_dir, f"{NOT_FINISHED} (started {time.strftime('%Y-%m-%d %H:%M:%S')}, "
+                           f"process {os.getpid()}): killed, or still running")
 
 
 def write_failure(run_dir: Path, reason: str, details: str = "") -> None:

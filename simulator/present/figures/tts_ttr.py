@@ -1,5 +1,7 @@
 """`tts_ttr`: time to survive (simulated and buffer-only) and time to recover per fab and material
-grade, mean with 95 % confidence interval across replications (from kpi_summary.csv).
+grade across replications (from kpi_summary.csv): time to survive and to recover as Kaplan-Meier
+medians, runs without the event censored at the run's end; buffer-only as a mean; each with its
+95 % interval.
 
 Shared with the comparison figure: the row layout (`tts_rows`) and the day axis (`day_axis`).
 """
@@ -13,6 +15,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from simulator.analysis.intervals import censored_runs
 
 from . import style as S
 from .data import tts_ttr
@@ -130,7 +134,7 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
         y = rows[(rec.fab, rec.item)] + lane
         key = f"{rec.kpi}|{rec.fab}|{rec.item}"
         if rec.n == 0 or np.isnan(rec.mean):
-            never = int(round((0.0 if np.isnan(rec.censored) else rec.censored) * rec.n))
+            never = censored_runs(rec.censored, rec.n)
             text = {"tts_days": "no shortfall" if rec.censored == 1 or rec.n == 0
                     else f"median beyond the run (no shortfall in {never} of {rec.n} runs)",
                     "ttr_days": "median beyond the run" if rec.n else "not defined"}.get(
@@ -146,7 +150,7 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
                 else 6.5, lw=0, zorder=4, markeredgecolor="white", markeredgewidth=0.6,
                 label=key)
     for rec in data[partial].itertuples(index=False):
-        k = int(round(rec.censored * rec.n))
+        k = censored_runs(rec.censored, rec.n)
         note = f"no shortfall in {k} of {int(rec.n)} runs" + (" (CI n/a)" if rec.n < 2 else "")
         ax.annotate(note, xy=(1.01, rows[(rec.fab, rec.item)] + MARKERS["tts_days"][3]),
                     xycoords=("axes fraction", "data"), ha="left", va="center",
