@@ -10,7 +10,10 @@ What is fitted, and why only this: the few parameters of behaviour that no input
 - `finished_stock_days` of the Japanese makers (one value for all): how big the anticipatory rush
   can be (what exporters hold and ship before an effective date);
 - `suppliers.rmqc_belgium.capacity_headroom`: how far the Belgian (JSR-imec) route outside Japanese
-  licensing could stretch, which OBSERVED.md gives to pin that mechanism (Q3 2019 imports x5.5).
+  licensing could stretch, which OBSERVED.md gives to pin that mechanism (Q3 2019 imports x5.5);
+- `feedstock.t_per_t` of the Korean processors (one value for all): how much crude they import per
+  tonne they make, which sets how far substitution moves Korea's HF imports from Japan to China
+  (OBSERVED.md's 2021-22 shares of Japan, against its values, pin it).
 
 The loss, on the scenario that replays the history (`lift_2023`), with common random numbers:
     sum over calibration-set rows of  w_conf x log(simulated mean / observed)^2
@@ -62,25 +65,39 @@ class Parameter:
 
 
 JAPANESE = "suppliers.JP."
+PROCESSORS = "suppliers.processors."  # every supplier with an imported feedstock
 PARAMETERS = (
     Parameter("risk.half_life_days", 30.0, 1500.0),
     Parameter("sourcing.contract_term_days", 0.0, 1095.0),
     Parameter("fab.risk_cover_days", 0.0, 600.0),
     Parameter(JAPANESE + "finished_stock_days", 0.0, 120.0),
     Parameter("suppliers.rmqc_belgium.capacity_headroom", 0.0, 10.0),
+    Parameter(PROCESSORS + "feedstock.t_per_t", 0.0, 1.0),
 )
 
 
+def _tied(key: str, params) -> List[str] | None:
+    """The suppliers a tied key sets, or None for a plain config key."""
+    if key.startswith(JAPANESE):
+        return [s for s, c in params.suppliers.items() if c.origin == "JP"]
+    if key.startswith(PROCESSORS):
+        return [s for s, c in params.suppliers.items() if c.feedstock.origin]
+    return None
+
+
+def _field(key: str) -> str:
+    return key[len(JAPANESE):] if key.startswith(JAPANESE) else key[len(PROCESSORS):]
+
+
 def overrides_for(values: Dict[str, float], params) -> List[str]:
-    """Config overrides for parameter `values` (a Japanese-supplier key fans out to each)."""
+    """Config overrides for parameter `values` (a tied key fans out to each of its suppliers)."""
     out = []
     for key, v in values.items():
-        if key.startswith(JAPANESE):
-            field = key[len(JAPANESE):]
-            out += [f"suppliers.{s}.{field}={v!r}" for s, c in params.suppliers.items()
-                    if c.origin == "JP"]
-        else:
+        tied = _tied(key, params)
+        if tied is None:
             out.append(f"{key}={v!r}")
+        else:
+            out += [f"suppliers.{s}.{_field(key)}={v!r}" for s in tied]
     return out
 
 
@@ -163,9 +180,14 @@ def _simplex(z0: np.ndarray) -> np.ndarray:
 
 
 def _get(obj, dotted: str):
-    if dotted.startswith(JAPANESE):  # tied: every Japanese supplier holds the same value
-        field = dotted[len(JAPANESE):]
-        values = {getattr(c, field) for c in obj.suppliers.values() if c.origin == "JP"}
+    tied = _tied(dotted, obj)
+    if tied is not None:  # tied: the mean over its suppliers (which hold one value)
+        values = []
+        for s in tied:
+            v = obj.suppliers[s]
+            for part in _field(dotted).split("."):
+                v = getattr(v, part)
+            values.append(v)
         return sum(values) / len(values)
     for part in dotted.split("."):
         obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)

@@ -48,6 +48,19 @@ class QualificationConf:
     cv: float = 0.3  # coefficient of variation of the qualification time (gamma distributed)
     success_prob: float = 1.0  # chance a qualification attempt succeeds; a failure restarts it
     full_use_ramp_days: float = 0.0  # after qualifying, usage weight ramps linearly 0 -> 1
+    # emergency qualification: the part of a fab's use of the grade that goes to less critical
+    # process steps, which a substitute can serve after a short trial (gamma, same cv) while the
+    # full qualification above runs for the rest (0: no emergency stage)
+    emergency_share: float = 0.0
+    emergency_days: float = 0.0
+
+
+@dataclass
+class FeedstockConf:
+    # a processor that purifies imported crude: each tonne it makes is imported as `t_per_t`
+    # tonnes of crude from `origin`, in the customs line of the supplier's material
+    origin: str = ""  # "" = no imported feedstock
+    t_per_t: float = 0.0
 
 
 @dataclass
@@ -63,6 +76,10 @@ class SupplierConf:
     # finished goods kept for Korea, in days of its pre-shock flow: an order it covers leaves the
     # gate at once and the line makes the quantity back into stock (0: everything made to order)
     finished_stock_days: float = 0.0
+    # what it can put on its lane per day when buyers call off finished goods, as a multiple of
+    # its pre-shock daily flow to Korea (tank fleet and sailings by sea; 1e9: no limit)
+    dispatch_factor: float = 1e9
+    feedstock: FeedstockConf = field(default_factory=FeedstockConf)
     programme: str = ""  # "" = always active; else active from the date a `programme` event starts it
     qualification: QualificationConf = field(default_factory=QualificationConf)
 
@@ -103,6 +120,9 @@ class FabPolicyConf:
     min_order_t: float = 0.01
     max_lot_days: float = 7.0  # an order ships in lots of at most this many days of the fab's use
     one_application_in_flight: bool = True
+    # a lower stock target is approached over this many days (0: at once): stockpiles are drawn
+    # down over months
+    destock_days: float = 0.0
 
 
 @dataclass

@@ -187,6 +187,15 @@ def _check_suppliers(p: Params) -> None:
         _number(f"{k}.capacity_headroom", s.capacity_headroom, lo=0, hi=1000)
         _number(f"{k}.production_lead_days", s.production_lead_days, lo=0, hi=MAX_DAYS)
         _number(f"{k}.finished_stock_days", s.finished_stock_days, lo=0, hi=MAX_DAYS)
+        _number(f"{k}.dispatch_factor", s.dispatch_factor, lo=0, lo_open=True, hi=NEVER_DAYS)
+        if s.feedstock.origin:
+            if s.feedstock.origin not in countries:
+                raise ConfigError(f"{k}.feedstock.origin: no lane from {s.feedstock.origin!r} "
+                                  f"(lanes come from {', '.join(sorted(countries))})")
+            if s.feedstock.origin == KOREA:
+                raise ConfigError(f"{k}.feedstock.origin = {KOREA!r}: imported feedstock comes "
+                                  f"from abroad")
+        _number(f"{k}.feedstock.t_per_t", s.feedstock.t_per_t, lo=0, hi=1000)
         for date, cap in s.capacity_ramp.items():
             _date(f"{k}.capacity_ramp key", date)
             _number(f"{k}.capacity_ramp.{date}", cap, lo=0, hi=MAX_TONNES)
@@ -195,6 +204,8 @@ def _check_suppliers(p: Params) -> None:
         _number(f"{k}.qualification.cv", q.cv, lo=0, hi=10)
         _number(f"{k}.qualification.success_prob", q.success_prob, lo=0, lo_open=True, hi=1)
         _number(f"{k}.qualification.full_use_ramp_days", q.full_use_ramp_days, lo=0, hi=MAX_DAYS)
+        _share(f"{k}.qualification.emergency_share", q.emergency_share)
+        _number(f"{k}.qualification.emergency_days", q.emergency_days, lo=0, hi=MAX_DAYS)
         if s.share_of_origin > 0:
             flows[(s.material, s.origin)] = flows.get((s.material, s.origin), 0.0) + s.share_of_origin
         if s.share_of_origin > 0 and mat.pre_shock_imports_t_per_month.get(s.origin, 0) == 0 \
@@ -254,6 +265,7 @@ def _check_fab_policy(p: Params) -> None:
     _number("fab.ration_saving", f.ration_saving, lo=0, hi=0.99)
     _number("fab.lead_time_smoothing", f.lead_time_smoothing, lo=0, lo_open=True, hi=1)
     _number("fab.switching_adjustment_days", f.switching_adjustment_days, lo=0, hi=MAX_DAYS)
+    _number("fab.destock_days", f.destock_days, lo=0, hi=MAX_DAYS)
     _number("fab.min_order_t", f.min_order_t, lo=0, hi=MAX_TONNES)
     _number("fab.max_lot_days", f.max_lot_days, lo=0, lo_open=True, hi=MAX_DAYS)
 

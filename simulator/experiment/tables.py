@@ -4,7 +4,8 @@ Tables are built column by column from the records (arrays and lists, never a di
 Every row carries its replication; dates are real dates next to day indices, so a table can be
 read without the run's calendar. `imports_monthly` is the grid of every month x material x foreign
 origin in the world (zeros included), as Korean customs would report it: by HS code (material),
-recorded on the arrival day.
+recorded on the arrival day, plus the crude that processors import to purify (recorded on the day
+they make the lot it goes into).
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
     daily = daily_table(rec, cal, replication)
 
     built = {"events": events, "licences": lic, "shipments": ship, "daily": daily,
-             "imports_monthly": imports_monthly(p, ship, cal, replication)}
+             "imports_monthly": imports_monthly(p, ship, cal, replication, rec.feedstock)}
     return {name: _conform(name, df) for name, df in built.items()}
 
 
@@ -167,13 +168,21 @@ def month_grid(cal: Calendar) -> list:
     return [str(m) for m in months]
 
 
-def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: int) -> pd.DataFrame:
-    origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != KOREA})
+def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: int,
+                    feedstock: Sequence[tuple] = ()) -> pd.DataFrame:
+    origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != KOREA}
+                     | {(s.material, s.feedstock.origin) for s in p.suppliers.values()
+                        if s.feedstock.origin and s.feedstock.t_per_t > 0})
     grid = pd.MultiIndex.from_tuples(
         [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
         names=["month", "material", "origin"])
     arrived = ship[(ship["origin"] != KOREA) & ship["arrived_day"].notna()
-                   & (ship["arrived_day"] >= 0)]
+                   & (ship["arrived_day"] >= 0)][["arrived_day", "material", "origin",
+                                                  "quantity_t", "value_usd"]]
+    if len(feedstock):
+        crude = pd.DataFrame(list(feedstock), columns=["arrived_day", "material", "origin",
+                                                       "quantity_t", "value_usd"])
+        arrived = pd.concat([arrived, crude[crude["arrived_day"] >= 0]], ignore_index=True)
     month = pd.Series(cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]").astype(str),
                       index=arrived.index)
     sums = arrived.groupby([month.rename("month"), arrived["material"], arrived["origin"]])[

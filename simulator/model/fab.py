@@ -22,7 +22,8 @@ Per material grade the fab
 - stockpiles as perceived risk rises (risk.py): its target cover is the material's normal cover
   plus `risk_cover_days` x perceived risk x the share of its supply that comes from Japan; a jump
   in perceived risk (a leak, an announcement) makes it review that material at once, so orders
-  are pulled forward before a tightening takes effect;
+  are pulled forward before a tightening takes effect; a stockpile is drawn down over months
+  (`destock_days`), not at once when risk falls, as firms did after the 2023 lift;
 - weighs Japanese supply at its effective cost: the regime's non-tariff cost multiplier (Kim 2024)
   divided by 1 - perceived risk (if a shipment is refused with probability p, a delivered unit
   costs 1 / (1 - p) attempts), in the CES split of sourcing.py;
@@ -45,85 +46,20 @@ have (orders in transit covering each source's nominal lead time), so the run st
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Generator, List, Optional
+from typing import Callable, Dict, Generator, List
 
 import numpy as np
 import simpy
 
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import KOREA, FabConf, FabPolicyConf, SourcingConf
-from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, DailySeries, Order, Recorder
+from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
 from simulator.model.risk import PerceivedRisk
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
 from simulator.model.suppliers import Supplier
+from simulator.model.supply_links import MaterialStock, SourceLink
 
 MAX_RISK = 0.99  # effective cost 1 / (1 - risk) stays finite
-
-
-class SourceLink:
-    """The fab's relationship with one supplier for one grade."""
-
-    def __init__(self, supplier: Supplier, grade: str, share: float, lead_days: float):
-        self.supplier = supplier
-        self.grade = grade
-        self.share = share
-        self.lead_ewma_days = lead_days
-        self.open: Dict[str, Order] = {}
-        self.open_t = 0.0  # their quantity, kept as a running total rather than summed per review
-        self.awaiting: Dict[str, Order] = {}  # open orders waiting for a licence, oldest first
-        self.contract_share = share  # contracted share and the day its contract ends
-        self.contract_until = -math.inf
-        self.qualified_day: Optional[float] = None if supplier.conf.qualification.required else -math.inf
-
-    def usage(self, day: float) -> float:
-        if self.qualified_day is None:
-            return 0.0
-        ramp = self.supplier.conf.qualification.full_use_ramp_days
-        if ramp <= 0 or day - self.qualified_day >= ramp:
-            return 1.0
-        return max(0.0, (day - self.qualified_day) / ramp)
-
-    def expected_lead_days(self, day: float, licence_wait_days: float = 0.0) -> float:
-        oldest = next(iter(self.open.values()), None)
-        age = day - oldest.ordered_day if oldest is not None else 0.0
-        # the learnt lead is physical (making and shipping); the licence wait is what the regime
-        # in force implies, so a lift ends it at once instead of being unlearnt lot by lot
-        return max(self.lead_ewma_days + licence_wait_days, age)
-
-    def awaiting_licence(self) -> bool:
-        return bool(self.awaiting)
-
-    def opened(self, order: Order) -> None:
-        self.open[order.id] = order
-        self.open_t += order.quantity_t
-        if order.state == AWAITING_LICENCE and self.supplier.licensed:
-            self.awaiting[order.id] = order
-
-    def closed(self, order: Order) -> None:
-        del self.open[order.id]
-        self.awaiting.pop(order.id, None)
-        # an empty link holds exactly nothing (no rounding residue of the running total)
-        self.open_t = self.open_t - order.quantity_t if self.open else 0.0
-
-
-class MaterialStock:
-    """The fab's stock and sources of one material grade."""
-
-    def __init__(self, material: str, grade: str, daily_use_t: float, national_t_per_day: float,
-                 cover_days: float, dependent_share: float, links: List[SourceLink]):
-        self.material = material
-        self.national_t_per_day = national_t_per_day
-        self.grade = grade
-        self.daily_use_t = daily_use_t
-        self.base_cover_days = cover_days
-        self.on_hand_t = daily_use_t * cover_days
-        self.dependent_share = dependent_share
-        self.links = links
-        self.rationing = False
-        self.held_share = 0.0  # share of supply whose orders wait on a licence (last review)
-        self.held_until_day = 0.0  # when the buyer expects those licences at the latest
-        self.stockout = False
-        self.days: DailySeries = None  # type: ignore[assignment]  # set by the fab that holds it
 
 
 class Fab:
@@ -234,7 +170,8 @@ class Fab:
         waits = [self.authority.expected_wait_days(s.id, self.id, m) if s.licensed else 0.0
                  for s in suppliers]
         self._note_held(stock, links, shares, waits, day)
-        cover_target = stock.base_cover_days + policy.risk_cover_days * risk * japan
+        cover_target = self._cover_target(stock, stock.base_cover_days
+                                          + policy.risk_cover_days * risk * japan)
         one_in_flight = regime != "bulk" and policy.one_application_in_flight
         fab_share = stock.daily_use_t / national
         for link, share, wait in zip(links, shares, waits):
@@ -244,6 +181,7 @@ class Fab:
             position = share * stock.on_hand_t + link.open_t
             wanted = share * stock.daily_use_t * (cover_target + link.expected_lead_days(day, wait)
                                                   + policy.review_period_days)
+            link.wanted_t = wanted
             if one_in_flight and link.awaiting and link.supplier.licensed:
                 continue
             # the supplier accepts orders only up to max_backlog_days of its capacity
@@ -253,6 +191,16 @@ class Fab:
             if qty < policy.min_order_t:
                 continue
             self._place(stock, link, qty, day, urgent)
+
+    def _cover_target(self, stock: MaterialStock, wanted_days: float) -> float:
+        """Stockpiles are built at once but drawn down over months: a lower target closes the
+        gap from the last one by review period / `destock_days` per review (none: at once)."""
+        days = self.policy.destock_days
+        last = stock.cover_target_days
+        if days > 0 and wanted_days < last:
+            wanted_days = last - (last - wanted_days) * min(1.0, self.policy.review_period_days / days)
+        stock.cover_target_days = wanted_days
+        return wanted_days
 
     def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares: List[float],
                    waits: List[float], day: int) -> None:
@@ -309,14 +257,19 @@ class Fab:
         licence, so only what is still unmade when it expires lapses. An urgent order (pulled
         forward on a jump in perceived risk) first calls off, as one lot, what the maker holds
         for this fab, which leaves at once."""
+        lot_t = stock.daily_use_t * self.policy.max_lot_days
         if urgent:  # call off what the maker holds at once; the rest is made to order
             held = min(qty, link.supplier.stock_for(link.grade, self.id))
             if held >= self.policy.min_order_t:
-                self._lot(link, held, day, urgent=True)
+                # lots too: what the lane takes before an effective date leaves under the old
+                # licence, the rest waits at the gate for the new one
+                lots = max(1, math.ceil(held / lot_t - 1e-9))
+                for _ in range(lots):
+                    self._lot(link, held / lots, day, urgent=True)
                 qty -= held
             if qty < self.policy.min_order_t:
                 return
-        lots = max(1, math.ceil(qty / (stock.daily_use_t * self.policy.max_lot_days) - 1e-9))
+        lots = max(1, math.ceil(qty / lot_t - 1e-9))
         for _ in range(lots):
             self._lot(link, qty / lots, day)
 
@@ -324,6 +277,20 @@ class Fab:
         order = self._new_order(link, qty, float(day))
         order.urgent = urgent
         link.supplier.place(order, self)
+
+    def still_wants(self, order: Order) -> bool:
+        """A licence has come for `order`, which waited for it: does the buyer still want the lot?
+        Yes while its stock share, the orders already under way with this source and the lot stay
+        within the source's order-up-to level of the last review; a buyer that moved its share
+        to qualified substitutes meanwhile lets the licence go unused (approval is not demand)."""
+        link = self._links[(order.supplier, order.grade)]
+        stock = self.stocks[(order.material, order.grade)]
+        waiting = sum(o.quantity_t for o in link.awaiting.values())
+        # the others under way: a lot already released (held at the gate for a new licence) is in
+        # the open total but not among those waiting
+        under_way = link.open_t - waiting - (0.0 if order.id in link.awaiting else order.quantity_t)
+        return link.share * stock.on_hand_t + under_way + order.quantity_t \
+            <= link.wanted_t + self.policy.min_order_t
 
     def order_released(self, order: Order) -> None:
         """The supplier holds a licence for `order`: it no longer waits."""
@@ -356,16 +323,15 @@ class Fab:
         """Process: qualify `supplier` at this fab; on success every grade link starts ramping.
         `rng` is the stream of this (fab, supplier) pair, so other pairs do not shift its draws."""
         q = supplier.conf.qualification
-        mean = q.mean_days * self.conf.qualification_time_factor
+        factor = self.conf.qualification_time_factor
+        if q.emergency_share > 0:  # a short trial for the less critical steps runs alongside
+            trial = self._gamma_days(rng, q.emergency_days * factor, q.cv)
+            self.env.timeout(trial, supplier).callbacks.append(self._trial_passed)
+        mean = q.mean_days * factor
         attempt = 0
         while True:
             attempt += 1
-            if mean > 0 and q.cv > 0:
-                shape = 1.0 / q.cv ** 2
-                days = rng.gamma(shape, mean / shape)
-            else:
-                days = mean
-            yield self.env.timeout(days)
+            yield self.env.timeout(self._gamma_days(rng, mean, q.cv))
             if rng.random() < q.success_prob:
                 break
             self.rec.event(self.env.now, self.id, "qualification_failed", material=supplier.material,
@@ -378,6 +344,23 @@ class Fab:
         self.rec.event(self.env.now, self.id, "supplier_qualified", material=supplier.material,
                        origin=supplier.origin, supplier=supplier.id, fab=self.id,
                        detail=f"after {attempt} attempt(s)")
+
+    @staticmethod
+    def _gamma_days(rng: np.random.Generator, mean: float, cv: float) -> float:
+        if mean > 0 and cv > 0:
+            shape = 1.0 / cv ** 2
+            return float(rng.gamma(shape, mean / shape))
+        return mean
+
+    def _trial_passed(self, event) -> None:
+        supplier = event._value
+        for g in supplier.grades:
+            link = self._links.get((supplier.id, g))
+            if link is not None and link.trial_day is None:
+                link.trial_day = self.env.now
+        self.rec.event(self.env.now, self.id, "supplier_trial_passed", material=supplier.material,
+                       origin=supplier.origin, supplier=supplier.id, fab=self.id,
+                       detail=f"less critical steps: {supplier.conf.qualification.emergency_share:.0%} of use")
 
     def _event(self, day, event, stock: MaterialStock, quantity_t=math.nan, detail=""):
         self.rec.event(day, self.id, event, material=stock.material, grade=stock.grade, fab=self.id,

@@ -19,7 +19,8 @@ IN_TRANSIT = "in_transit"
 DELIVERED = "delivered"
 LAPSED = "lapsed"  # its licence expired before the goods could be exported
 DENIED = "denied"  # its licence application was denied
-ORDER_STATES = (AWAITING_LICENCE, IN_PRODUCTION, IN_TRANSIT, DELIVERED, LAPSED, DENIED)
+CANCELLED = "cancelled"  # licensed after its buyer had switched away: the buyer no longer wanted it
+ORDER_STATES = (AWAITING_LICENCE, IN_PRODUCTION, IN_TRANSIT, DELIVERED, LAPSED, DENIED, CANCELLED)
 
 
 @dataclass(eq=False, slots=True)
@@ -126,12 +127,18 @@ class Recorder:
         self.licences: List[Licence] = []
         self.daily: List[DailySeries] = []  # in the order fabs and their grades were set up
         self.risk: Dict[str, List[float]] = {}  # material -> perceived risk each day
+        # crude imported by processors: (day, material, origin, tonnes, US$), one row per lot made
+        self.feedstock: List[tuple] = []
         self._next = {"O": 0, "L": 0}
 
     def daily_series(self, fab: str, material: str, grade: str, demand_t: float) -> DailySeries:
         series = DailySeries(fab, material, grade, demand_t)
         self.daily.append(series)
         return series
+
+    def feedstock_import(self, day: float, material: str, origin: str, quantity_t: float,
+                         value_usd: float) -> None:
+        self.feedstock.append((day, material, origin, quantity_t, value_usd))
 
     def new_id(self, prefix: str) -> str:
         self._next[prefix] += 1

@@ -18,10 +18,18 @@ Third-country and domestic suppliers are outside Japanese licensing.
 A supplier may keep finished goods for Korea (`finished_stock_days` of its pre-shock flow, set
 aside for each buyer pro rata to its normal purchases, as capacity is). Routine orders are made to
 order; an urgent order (one a buyer pulls forward on a jump in perceived risk) that its buyer's
-stock covers leaves the gate as soon as its licence allows, and the line makes the quantity back
-into stock. Stock held is what lets exporters ship
-ahead of an announced tightening: what leaves the gate before the effective date needs no new
-licence (the 2019 rush).
+stock covers leaves the gate as soon as its licence allows and its lane can take it, and the line
+makes the quantity back into stock. Stock held is what lets exporters ship ahead of an announced
+tightening: what leaves the gate before the effective date needs no new licence (the 2019 rush).
+How fast held goods can leave is bounded per supplier (`dispatch_factor` x its normal daily flow):
+a hazardous liquid moves in a dedicated fleet of ISO tanks on scheduled sailings sized to the
+normal flow, a resist in air freight that scales with the booking, so three days between an
+announcement and its effective date let much more resist than HF out ahead of it.
+
+A processor that purifies imported crude (`feedstock`, e.g. Korean HF makers on Chinese crude
+HF) imports `t_per_t` tonnes of crude from its feedstock origin for each tonne it makes; the
+import is recorded, in the customs line of its material, on the day the lot is made (processors
+hold a working stock of crude, so imports track output).
 
 A supplier whose `programme` is set is dormant until a timeline event starts that programme.
 """
@@ -38,10 +46,12 @@ import simpy
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import JAPAN, MaterialConf, SupplierConf
-from simulator.model.records import (DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED, Order, Recorder)
+from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
+                                     Order, Recorder)
 from simulator.model.shipping import Lane, find_lane
 
 STOCK_TOLERANCE_T = 1e-9
+NO_DISPATCH_LIMIT = 1e9  # a dispatch_factor this large means the lane takes any call-off at once
 
 
 class CapacityRamp:
@@ -144,6 +154,14 @@ class Supplier:
         self._stock_days_of_flow = {g: conf.finished_stock_days * pre_shock * mix / DAYS_PER_MONTH
                                     for g, mix in self.grades.items()}
         self.stock_t: Dict[tuple, float] = {}
+        # call-offs of held goods leave no faster than the lane takes them: t/day per grade
+        unbounded = conf.dispatch_factor >= NO_DISPATCH_LIMIT
+        self._dispatch_t_per_day = {g: math.inf if unbounded
+                                    else conf.dispatch_factor * pre_shock * mix / DAYS_PER_MONTH
+                                    for g, mix in self.grades.items()}
+        self._dispatch_free: Dict[str, float] = {}  # grade -> when the lane is free for the next lot
+        self._feedstock = conf.feedstock if conf.feedstock.origin and conf.feedstock.t_per_t > 0 \
+            else None
         self._allocation: Dict[tuple, float] = {}  # (grade, fab) -> share of the line
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
 
@@ -229,6 +247,10 @@ class Supplier:
         lic = yield from self.authority.obtain(order)
         if lic is None:
             return self._end(order, fab, DENIED, "licence denied")
+        # approval is not demand: a buyer that switched away while the licence was pending
+        # calls off only what it still wants
+        if not fab.still_wants(order):
+            return self._end(order, fab, CANCELLED, f"licence {lic.id} came after the buyer switched")
         self._release(order, fab, lic)
 
     def _release(self, order: Order, fab, lic) -> None:
@@ -247,20 +269,43 @@ class Supplier:
             self._book(order, -1.0)
             self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
                                           self._restocked, (held, order.quantity_t))
-            self._gate((order, fab, lic))
+            self._dispatch((order, fab, lic))
         else:
             self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
                                           self._made, (order, fab, lic))
+
+    def _dispatch(self, value) -> None:
+        """Held goods called off: the lot leaves the gate once the lane has taken it (lots queue
+        for the lane at `dispatch_factor` x the normal daily flow)."""
+        order = value[0]
+        now = self.env.now
+        rate = self._dispatch_t_per_day[order.grade]
+        start = max(now, self._dispatch_free.get(order.grade, now))
+        leave = start + order.quantity_t / rate if 0 < rate < math.inf else start
+        self._dispatch_free[order.grade] = leave
+        if leave > now:
+            self.env.timeout(leave - now, value).callbacks.append(self._at_gate)
+        else:
+            self._gate(value)
 
     def _restocked(self, value) -> None:
         # made back on the line as a standard product; the production lead time is what a new
         # order waits (scheduling, quality release), not the flow of a running line
         held, quantity_t = value
         self.stock_t[held] += quantity_t
+        self._import_feedstock(quantity_t)
+
+    def _import_feedstock(self, quantity_t: float) -> None:
+        f = self._feedstock
+        if f is not None:
+            crude = quantity_t * f.t_per_t
+            self.rec.feedstock_import(self.env.now, self.material, f.origin, crude,
+                                      crude * self.unit_value_usd_per_t)
 
     def _made(self, value) -> None:
         order, fab, lic = value
         self._book(order, -1.0)
+        self._import_feedstock(order.quantity_t)
         lead = self.conf.production_lead_days
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
             order.exported_day = self.env.now + lead
@@ -292,6 +337,9 @@ class Supplier:
             lic = yield from self.authority.obtain(order)
             if lic is None:
                 return self._end(order, fab, DENIED, "licence denied")
+            if not fab.still_wants(order):
+                return self._end(order, fab, CANCELLED,
+                                 f"licence {lic.id} came after the buyer switched")
             order.licence_id = lic.id
         self._export(order, fab, lic)
 

@@ -55,7 +55,8 @@ def small_worlds(draw, with_events: bool = True):
     p.suppliers["jp_hf"] = dataclasses.replace(
         p.suppliers["jp_hf"], production_lead_days=lead,
         capacity_headroom=draw(st.floats(0.05, 2.0)),
-        finished_stock_days=draw(st.sampled_from([0.0, 0.0, 10.0, 30.0])))
+        finished_stock_days=draw(st.sampled_from([0.0, 0.0, 10.0, 30.0])),
+        dispatch_factor=draw(st.sampled_from([1e9, 1.0, 3.0])))
     lo = draw(st.floats(1.0, 10.0))
     mode = lo + draw(st.floats(0.0, 10.0))
     p.lanes["JP_sea"] = dataclasses.replace(p.lanes["JP_sea"], transit_days_min=lo,
