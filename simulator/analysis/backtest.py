@@ -16,9 +16,11 @@ The shipped files are `data/observed/pre_shock_facts.csv` (FACTS.md's pre-shock 
 passed on the command line.
 
 For each observation the simulated measure is computed per replication from
-`tables/imports_monthly.csv` and summarised as the mean and the 90 % band (5th to 95th percentile
-across replications); `inside` says whether the observation lies in the band (for a bound: whether
-the band reaches the allowed side). Written: `backtest.csv`, `figures/backtest.png|pdf`.
+`tables/imports_monthly` and summarised as the mean and the 90 % band (5th to 95th percentile
+across replications: scenario noise, and the calibrated parameters' uncertainty when the run drew
+them, `run.parameter_uncertainty`). The observation gets its own interval from its confidence grade
+(`metrics.observation_tolerance`: H, M, L); `inside` says whether the two overlap (for a bound:
+whether the band reaches the allowed side). Written: `backtest.csv`, `figures/backtest.png|pdf`.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,12 +152,29 @@ def simulated(imports: pd.DataFrame, obs: Observation) -> Optional[np.ndarray]:
     return origin.to_numpy(dtype=float)
 
 
-def backtest(imports: pd.DataFrame, observations: Sequence[Observation]) -> pd.DataFrame:
+def observed_interval(o: Observation, tolerance: Dict[str, float]) -> tuple:
+    """What the observation allows, given how far one of its confidence grade may be off:
+    [value / (1 + t), value x (1 + t)] (a share is also capped at 100)."""
+    t = tolerance.get(o.confidence, 0.0)
+    high = o.value * (1.0 + t)
+    return o.value / (1.0 + t), min(high, 100.0) if o.measure == "share_pct" else high
+
+
+def backtest(imports: pd.DataFrame, observations: Sequence[Observation],
+             tolerance: Optional[Dict[str, float]] = None) -> pd.DataFrame:
+    """Each observation against the run: the simulated mean and 5-95 % band across replications
+    (scenario noise, plus the calibrated parameters' uncertainty when the run drew them), and the
+    observation's own interval from its confidence grade (`tolerance`, e.g. {"H": 0.1}; none: the
+    point). `inside` says whether the two overlap (for a bound: whether the band reaches the
+    allowed side of the interval's near end)."""
+    tolerance = tolerance or {}
     rows = []
     for o in observations:
         sims = simulated(imports, o)
+        obs_low, obs_high = observed_interval(o, tolerance)
         base = {"file": o.file, "line": o.line, "period": o.period, "material": o.material,
                 "origin": o.origin, "measure": o.measure, "bound": o.bound, "observed": o.value,
+                "observed_low": obs_low, "observed_high": obs_high,
                 "confidence": o.confidence, "source": o.source, "note": o.note}
         if sims is None or np.all(np.isnan(sims)):
             rows.append({**base, "simulated_mean": np.nan, "band_low": np.nan, "band_high": np.nan,
@@ -164,16 +183,23 @@ def backtest(imports: pd.DataFrame, observations: Sequence[Observation]) -> pd.D
         mean = float(np.nanmean(sims))
         low, high = (float(x) for x in np.nanquantile(sims, BAND))
         if o.bound == ">=":
-            inside = high >= o.value
+            inside = high >= obs_low
         elif o.bound == "<=":
-            inside = low <= o.value
+            inside = low <= obs_high
         else:
-            inside = low <= o.value <= high
+            inside = low <= obs_high and obs_low <= high
         rows.append({**base, "simulated_mean": mean, "band_low": low, "band_high": high,
                      "error": mean - o.value,
                      "rel_error": (mean - o.value) / o.value if o.value else np.nan,
                      "inside": "yes" if inside else "no"})
     cols = ["file", "line", "period", "material", "origin", "measure", "bound", "observed",
-            "simulated_mean", "band_low", "band_high", "error", "rel_error", "inside",
-            "confidence", "source", "note"]
+            "observed_low", "observed_high", "simulated_mean", "band_low", "band_high", "error",
+            "rel_error", "inside", "confidence", "source", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def band_holds(params) -> str:
+    """What a run's simulated band holds, for the backtest's table, figure and report."""
+    drawn = params.run.parameter_uncertainty and params.calibration.parameters
+    return ("scenario noise and calibrated-parameter uncertainty" if drawn
+            else "scenario noise only")

@@ -30,12 +30,13 @@ from typing import Callable, Dict, Optional, Sequence
 import pandas as pd
 from scipy import stats
 
-from simulator.analysis.backtest import backtest, default_files, load_observed
+from simulator.analysis.backtest import backtest, band_holds, default_files, load_observed
 from simulator.analysis.intervals import followup_days, summarise
 from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, run_replication, with_run
+from simulator.experiment.parameter_draws import draws_table
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILDING, RUN_INFO, as_stored,
                                      begin_failure_record, load_tables, mark_complete, mark_status,
                                      read_info, read_params, read_replications, read_table,
@@ -119,6 +120,9 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
                 write_run_files(ran, partial, config_hash, overrides)
         else:
             parts = list(_progress(map_replications(params, fn, workers), n, "replications"))
+        if params.calibration.parameters:  # what each replication ran with
+            draws_table(params, list(range(len(parts)))).to_csv(
+                partial / "parameter_draws.csv", index=False, float_format="%.6g")
         started = time.perf_counter()
         derive_outputs(partial, sort_long(pd.concat(parts, ignore_index=True)))
         log.info("KPIs, figures, backtest and report in %.1f s", time.perf_counter() - started)
@@ -190,7 +194,11 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
 
     run_dir = Path(run_dir)
     observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
-    table = backtest(read_table(run_dir, "imports_monthly"), observations)
+    # a directory holding only the tables (no params.json) is compared point by point
+    params = read_params(run_dir) if (run_dir / "params.json").is_file() else None
+    table = backtest(read_table(run_dir, "imports_monthly"), observations,
+                     params.metrics.observation_tolerance if params else None)
+    table["band_holds"] = band_holds(params) if params else "scenario noise only"
     table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
     if not table.empty:
         (run_dir / "figures").mkdir(exist_ok=True)

@@ -12,7 +12,7 @@ def national_demand_t_per_month(p: Params) -> Dict[tuple, float]:
     """(material, grade) -> tonnes per month Korea consumed before the shock."""
     demand = {item: 0.0 for item in p.items()}
     for s in p.suppliers.values():
-        flow = p.materials[s.material].pre_shock_imports_t_per_month.get(s.origin, 0.0) * s.share_of_origin
+        flow = p.materials[s.material].modelled_t_per_month(s.origin) * s.share_of_origin
         for g, mix in s.grade_mix.items():
             demand[(s.material, g)] += flow * mix
     return demand
@@ -25,7 +25,7 @@ def japan_pre_shock_share(p: Params) -> Dict[str, float]:
     for s in p.suppliers.values():
         if s.origin != JAPAN:
             continue
-        flow = p.materials[s.material].pre_shock_imports_t_per_month.get(JAPAN, 0.0) * s.share_of_origin
+        flow = p.materials[s.material].modelled_t_per_month(JAPAN) * s.share_of_origin
         for g, mix in s.grade_mix.items():
             jp[(s.material, g)] += flow * mix
     return {f"{m}.{g}": (jp[(m, g)] / t if t > 0 else 0.0) for (m, g), t in total.items()}

@@ -39,6 +39,18 @@ class MaterialConf:
     grades: Dict[str, GradeConf] = field(default_factory=dict)
     # Korean imports by origin country before the shock (Jan 2018 - Jun 2019), tonnes per month.
     pre_shock_imports_t_per_month: Dict[str, float] = field(default_factory=dict)
+    # share of an origin's pre-shock imports under the HS line that are other goods: neither the
+    # controlled material nor bought by the modelled buyers; they go on arriving whatever happens
+    # (imports_monthly records them) and are not part of demand or of any supplier's flow
+    other_goods_share: Dict[str, float] = field(default_factory=dict)
+
+    def modelled_t_per_month(self, origin: str) -> float:
+        """Pre-shock imports from `origin` of the material itself (t/month)."""
+        return self.pre_shock_imports_t_per_month.get(origin, 0.0) * (
+            1.0 - self.other_goods_share.get(origin, 0.0))
+
+    def other_goods_t_per_month(self, origin: str) -> float:
+        return self.pre_shock_imports_t_per_month.get(origin, 0.0) * self.other_goods_share.get(origin, 0.0)
 
 
 @dataclass
@@ -216,6 +228,9 @@ class MetricsConf:
     windows: Dict[str, WindowConf] = field(default_factory=dict)
     # observed licence lags to mark on figures: item (material.grade) -> days after 2019-07-04
     observed_licence_lags_days: Dict[str, List[float]] = field(default_factory=dict)
+    # how far an observation of each confidence grade (H, M, L) may be off, as a fraction: the
+    # backtest's band around it, and the calibration's sigma (log(1 + tolerance))
+    observation_tolerance: Dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -239,6 +254,30 @@ class RunConf:
     objective: str = ""
     objective_parameter: str = "fab.initial_cover_days"
     objective_goal: float = 0.95
+    # each replication draws the calibrated parameters from their posterior (`calibration`),
+    # except those a scenario or override set to another value; False: the fit, pure scenario noise
+    parameter_uncertainty: bool = True
+
+
+@dataclass
+class CalibratedConf:
+    key: str = "???"  # a config key, or a tied key (simulator/config/calibrated.py)
+    value: float = "???"  # type: ignore[assignment]  # the fit: the default in configs/
+    low: float = "???"  # type: ignore[assignment]  # the calibration's bounds: draws stay inside
+    high: float = "???"  # type: ignore[assignment]
+
+
+@dataclass
+class CalibrationConf:
+    """The calibrated parameters and the Laplace approximation of their posterior (written by
+    `python -m simulator calibrate --write-config`). With `run.parameter_uncertainty`, each
+    replication draws them from it (its own stream; the same draw in every scenario)."""
+    parameters: Dict[str, CalibratedConf] = field(default_factory=dict)  # name -> parameter
+    covariance: Dict[str, Dict[str, float]] = field(default_factory=dict)  # name x name, natural units
+    # the posterior as a sample (importance-resampled from the Laplace approximation): name -> the
+    # members' values, one list per parameter, all of one length; when given, a replication draws
+    # one member instead of the normal
+    ensemble: Dict[str, List[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -255,6 +294,7 @@ class Params:
     origins: Dict[str, str] = field(default_factory=dict)
     timeline: Dict[str, EventConf] = field(default_factory=dict)
     metrics: MetricsConf = field(default_factory=MetricsConf)
+    calibration: CalibrationConf = field(default_factory=CalibrationConf)
     run: RunConf = field(default_factory=RunConf)
     scenario_name: str = "custom"  # set by run.py from the chosen scenario file
 

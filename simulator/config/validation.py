@@ -6,13 +6,14 @@ non-zero before anything is written.
 """
 from __future__ import annotations
 
-import re
-
 import math
+import re
 from typing import Iterable
 
 from simulator.config.calendar import Calendar, parse_date
 from simulator.config.demand import national_demand_t_per_month
+from simulator.config.calibrated import check_calibration
+from simulator.config.errors import ConfigError  # re-exported: callers import it from here
 from simulator.config.params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
 
 SHARE_TOLERANCE = 1e-6
@@ -25,10 +26,6 @@ MAX_USD_PER_T = 1e9               # photoresist, the dearest, is ~US$ 0.15 M/t (
 MAX_DAYS = 36_600                 # any duration in days: a century
 NEVER_DAYS = 1e9                  # validity, half-life: this long means "never" (tests use it)
 MAX_OUTPUT = 1e15                 # planned output per month, in the fab's own unit
-
-
-class ConfigError(ValueError):
-    """A parameter is missing, out of range or inconsistent with another one."""
 
 
 def _missing(value) -> bool:
@@ -94,6 +91,7 @@ def validate(p: Params) -> None:
     _check_licensing(p)
     _check_timeline(p, cal)
     _check_metrics(p, cal)
+    check_calibration(p, _number)
 
 
 KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py
@@ -145,6 +143,10 @@ def _check_materials(p: Params) -> None:
             raise ConfigError(f"{k}.grades is empty: a material needs at least one grade")
         for origin, t in mat.pre_shock_imports_t_per_month.items():
             _number(f"{k}.pre_shock_imports_t_per_month.{origin}", t, lo=0, hi=MAX_TONNES)
+        for origin, share in mat.other_goods_share.items():
+            if origin not in mat.pre_shock_imports_t_per_month:
+                raise ConfigError(f"{k}.other_goods_share.{origin}: no pre-shock imports from it")
+            _share(f"{k}.other_goods_share.{origin}", share)
 
 
 def _check_lanes(p: Params) -> None:
@@ -188,13 +190,9 @@ def _check_suppliers(p: Params) -> None:
         _number(f"{k}.production_lead_days", s.production_lead_days, lo=0, hi=MAX_DAYS)
         _number(f"{k}.finished_stock_days", s.finished_stock_days, lo=0, hi=MAX_DAYS)
         _number(f"{k}.dispatch_factor", s.dispatch_factor, lo=0, lo_open=True, hi=NEVER_DAYS)
-        if s.feedstock.origin:
-            if s.feedstock.origin not in countries:
-                raise ConfigError(f"{k}.feedstock.origin: no lane from {s.feedstock.origin!r} "
-                                  f"(lanes come from {', '.join(sorted(countries))})")
-            if s.feedstock.origin == KOREA:
-                raise ConfigError(f"{k}.feedstock.origin = {KOREA!r}: imported feedstock comes "
-                                  f"from abroad")
+        if s.feedstock.origin and s.feedstock.origin not in set(countries) - {KOREA}:
+            raise ConfigError(f"{k}.feedstock.origin = {s.feedstock.origin!r}: not a foreign "
+                              f"origin of the lanes ({', '.join(sorted(set(countries) - {KOREA}))})")
         _number(f"{k}.feedstock.t_per_t", s.feedstock.t_per_t, lo=0, hi=1000)
         for date, cap in s.capacity_ramp.items():
             _date(f"{k}.capacity_ramp key", date)
@@ -396,3 +394,6 @@ def _check_metrics(p: Params, cal: Calendar) -> None:
         b = _date(f"metrics.windows.{w_id}.end", w.end)
         if b < a:
             raise ConfigError(f"metrics.windows.{w_id}.end = {w.end} is before its start {w.start}")
+    for grade, tol in m.observation_tolerance.items():
+        _one_of("metrics.observation_tolerance key", grade, ("H", "M", "L"))
+        _number(f"metrics.observation_tolerance.{grade}", tol, lo=0, hi=100)

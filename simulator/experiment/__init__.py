@@ -17,6 +17,7 @@ import pandas as pd
 
 from simulator.config.params import Params
 from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.experiment.parameter_draws import for_replication
 from simulator.experiment.tables import build_tables
 from simulator.config.validation import validate
 from simulator.model.world import World
@@ -39,6 +40,7 @@ class Results:
 
 
 def run_replication(params: Params, replication: int) -> Dict[str, pd.DataFrame]:
+    params = for_replication(params, replication)  # its draw of the calibrated parameters
     world = World(params, replication)
     return build_tables(params, world.run(), replication)
 

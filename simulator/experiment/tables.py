@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import pandas as pd
 
-from simulator.config.calendar import Calendar
+from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.dictionary import DICTIONARY, columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import KOREA, Params
@@ -172,7 +172,8 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
                     feedstock: Sequence[tuple] = ()) -> pd.DataFrame:
     origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != KOREA}
                      | {(s.material, s.feedstock.origin) for s in p.suppliers.values()
-                        if s.feedstock.origin and s.feedstock.t_per_t > 0})
+                        if s.feedstock.origin and s.feedstock.t_per_t > 0}
+                     | {(m, o) for m, mat in p.materials.items() for o in mat.other_goods_share})
     grid = pd.MultiIndex.from_tuples(
         [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
         names=["month", "material", "origin"])
@@ -183,6 +184,9 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
         crude = pd.DataFrame(list(feedstock), columns=["arrived_day", "material", "origin",
                                                        "quantity_t", "value_usd"])
         arrived = pd.concat([arrived, crude[crude["arrived_day"] >= 0]], ignore_index=True)
+    other = _other_goods(p, cal)
+    if len(other):
+        arrived = pd.concat([arrived, other], ignore_index=True)
     month = pd.Series(cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]").astype(str),
                       index=arrived.index)
     sums = arrived.groupby([month.rename("month"), arrived["material"], arrived["origin"]])[
@@ -190,3 +194,24 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
     out = sums.reindex(grid, fill_value=0.0).reset_index()
     out.insert(0, "replication", replication)
     return out
+
+
+def _other_goods(p: Params, cal: Calendar) -> pd.DataFrame:
+    """Other goods under each material's HS line (`other_goods_share`): a steady flow, one row
+    per month and origin, at the material's unit value, dated on the month's first day."""
+    rows = []
+    months = pd.period_range(cal.start, cal.end, freq="M")
+    for m, mat in p.materials.items():
+        for origin in mat.other_goods_share:
+            per_day = mat.other_goods_t_per_month(origin) / DAYS_PER_MONTH
+            if per_day <= 0:
+                continue
+            for month in months:
+                first = max(month.start_time.date(), cal.start)
+                last = min(month.end_time.date(), cal.end)
+                days = (last - first).days + 1
+                q = per_day * days
+                rows.append((float(cal.day(first.isoformat())), m, origin, q,
+                             q * mat.unit_value_usd_per_t))
+    return pd.DataFrame(rows, columns=["arrived_day", "material", "origin", "quantity_t",
+                                       "value_usd"])

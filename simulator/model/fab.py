@@ -60,6 +60,7 @@ from simulator.model.suppliers import Supplier
 from simulator.model.supply_links import MaterialStock, SourceLink
 
 MAX_RISK = 0.99  # effective cost 1 / (1 - risk) stays finite
+OVERDUE_WAIT_SHARE = 0.5  # an overdue licence: half the wait again (the re-request clock restart)
 
 
 class Fab:
@@ -205,7 +206,11 @@ class Fab:
     def _note_held(self, stock: MaterialStock, links: List[SourceLink], shares: List[float],
                    waits: List[float], day: int) -> None:
         """The share of supply held on licences, and the latest day the buyer expects them: the
-        application of the oldest waiting order plus document preparation and statutory window."""
+        application of the oldest waiting order plus document preparation and statutory window;
+        once that has passed, another OVERDUE_WAIT_SHARE of the wait from today (a licence overdue
+        is one whose documents were asked for again, and a re-request restarts the clock: FACTS.md,
+        liquid HF approved at ~134 and 174 days after "almost 90 days" of re-requests), so a
+        buyer whose licence is late goes on saving stock instead of ceasing to expect it."""
         stock.held_share = 0.0
         stock.held_until_day = day
         for link, share, wait in zip(links, shares, waits):
@@ -213,7 +218,10 @@ class Fab:
                 continue
             oldest = next(iter(link.awaiting.values()))
             stock.held_share += share
-            stock.held_until_day = max(stock.held_until_day, oldest.ordered_day + wait)
+            until = oldest.ordered_day + wait
+            if until <= day:
+                until = day + OVERDUE_WAIT_SHARE * wait
+            stock.held_until_day = max(stock.held_until_day, until)
 
     def _contracted(self, links: List[SourceLink], shares: List[float], day: int) -> List[float]:
         """Hold each link at least at its contracted share while its contract runs; a share that

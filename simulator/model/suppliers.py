@@ -141,7 +141,7 @@ class Supplier:
         self.authority = authority
         self.rng = rng
         self.rec = recorder
-        pre_shock = material.pre_shock_imports_t_per_month.get(conf.origin, 0.0) * conf.share_of_origin
+        pre_shock = material.modelled_t_per_month(conf.origin) * conf.share_of_origin
         self.pre_shock_t_per_month = pre_shock
         self.ramp = CapacityRamp(conf.capacity_ramp, cal)
         self._headroom_t_per_month = pre_shock * (1.0 + conf.capacity_headroom)

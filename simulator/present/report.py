@@ -333,20 +333,29 @@ def _backtest_blocks(run_dir: Path) -> List[Block]:
     if bt.empty:
         return []
     scale = {"tonnes": (1.0, "t"), "value_usd": (1e-6, "US$ M"), "share_pct": (1.0, "%")}
-    rows = [["period", "material", "from", "measure", "observed", "simulated mean (90 % band)",
-             "inside"]]
+    rows = [["period", "material", "from", "measure", "observed (grade: interval)",
+             "simulated mean (90 % band)", "overlap"]]
+    has_interval = "observed_low" in bt.columns
     for r in bt.itertuples():
         k, unit = scale[r.measure]
         bound = "" if r.bound == "=" else r.bound + " "
-        rows.append([r.period, r.material, r.origin, unit, f"{bound}{float(r.observed) * k:,.1f}",
+        observed = f"{bound}{float(r.observed) * k:,.1f}"
+        if has_interval:
+            observed += (f" ({r.confidence}: {float(r.observed_low) * k:,.1f} to "
+                         f"{float(r.observed_high) * k:,.1f})")
+        rows.append([r.period, r.material, r.origin, unit, observed,
                      f"{float(r.simulated_mean) * k:,.1f} ({float(r.band_low) * k:,.1f} to "
                      f"{float(r.band_high) * k:,.1f})", r.inside])
     n_in = int((bt["inside"] == "yes").sum())
+    holds = bt["band_holds"].iloc[0] if "band_holds" in bt.columns else "scenario noise only"
+    grades = ("; each observation is an interval from its confidence grade "
+              "(metrics.observation_tolerance)" if has_interval else "")
     return [Block("h2", "Backtest against observed trade"),
-            Block("p", f"{n_in} of {len(bt)} observations lie inside the simulated 90 % band "
-                       "(backtest.csv; sources in its rows). Observations come from "
-                       + ", ".join(sorted(set(bt["file"]))) + "; the validation window "
-                       "2019-07 to 2020-12 is a forecast, never calibrated to."),
+            Block("p", f"{n_in} of {len(bt)} observations overlap the simulated 90 % band "
+                       f"(backtest.csv; sources in its rows). The band holds {holds}{grades}. "
+                       "Observations come from " + ", ".join(sorted(set(bt["file"])))
+                       + "; the validation window 2019-07 to 2020-12 is a forecast, never "
+                       "calibrated to."),
             Block("table", rows=rows)]
 
 

@@ -45,3 +45,16 @@ def test_the_lift_opens_no_hole_in_imports_from_japan(history):
         before = m.loc["2022-12":"2023-02"].mean()
         for month in ("2023-03", "2023-04", "2023-05", "2023-06"):
             assert m.loc[month] >= 0.5 * before, (material, month, m.loc[month], before)
+
+
+def test_no_month_after_the_lift_falls_below_half_of_the_pre_shock_level(history):
+    """Issue 16: stockpiles are drawn down over months, not in one, and substitutes leave Japan a
+    place: photoresist and FPI from Japan stay above half of their 2018-01..2019-06 monthly mean
+    in every month after the lift took effect (2023-04 on)."""
+    im = history["imports_monthly"]
+    jp = im[im["origin"] == "JP"].groupby(["material", "month"])["quantity_t"].sum() / REPS
+    for material in ("photoresist", "fpi"):
+        m = jp.loc[material]
+        pre = m.loc["2018-01":"2019-06"].mean()
+        after = m.loc["2023-04":"2024-12"]
+        assert (after >= 0.5 * pre).all(), (material, (after / pre).round(2).to_dict())

@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import tiny_world as tw
 from conftest import SHORT, run_scenario, run_tiny, tiny_variants
 from simulator import simulate
-from simulator.config.calendar import Calendar
+from simulator.config.calendar import DAYS_PER_MONTH, Calendar
+from simulator.experiment.parameter_draws import for_replication
 from simulator.model.records import ORDER_STATES
 
 TOL_T = 1e-6  # tonnes
@@ -273,30 +275,39 @@ def test_revocations_only_on_regime_changes(run):
 
 # --- tables -----------------------------------------------------------------------------------
 def test_imports_monthly_adds_up_to_arrivals(run):
+    """Imports = foreign arrivals + crude the processors import (t_per_t x each lot they made) +
+    other goods under the line (a steady flow), replication by replication with the parameters
+    that replication drew (parameter uncertainty)."""
     p, t = run
     imp, s = t["imports_monthly"], t["shipments"]
-    arrived = s[(s["origin"] != "KR") & s["arrived_day"].notna()]
-    keys = ["replication", "material", "origin"]
-    got = imp.groupby(keys)["quantity_t"].sum()
-    want = arrived.groupby(keys)["quantity_t"].sum().reindex(got.index, fill_value=0.0)
-    # plus the crude processors import: t_per_t x every lot they made. A lot made within its lead
-    # time of the horizon has no export day (nothing at the horizon happens), so lots still in
-    # production bound the crude from above
-    crude = s[s["supplier"].map(lambda k: bool(p.suppliers[k].feedstock.origin))].copy()
-    crude["origin"] = crude["supplier"].map(lambda k: p.suppliers[k].feedstock.origin)
-    crude["quantity_t"] *= crude["supplier"].map(lambda k: p.suppliers[k].feedstock.t_per_t)
-    made = crude[crude["exported_day"].notna()].groupby(keys)["quantity_t"].sum()
-    maybe = crude[crude["state"] == "in_production"].groupby(keys)["quantity_t"].sum()
-    low = want.add(made, fill_value=0.0).reindex(got.index, fill_value=0.0)
-    high = low.add(maybe, fill_value=0.0).reindex(got.index, fill_value=0.0)
-    assert (got >= low - TOL_T * (1 + low.abs() * 1e-9)).all()
-    assert (got <= high + TOL_T * (1 + high.abs() * 1e-9)).all()
-    if not len(crude):  # without processors, value too adds up exactly
-        v = imp.groupby(keys)["value_usd"].sum()
-        np.testing.assert_allclose(v.to_numpy(), arrived.groupby(keys)["value_usd"].sum()
-                                   .reindex(v.index, fill_value=0.0).to_numpy(), rtol=1e-9)
-    assert "KR" not in set(imp["origin"])
+    keys = ["material", "origin"]
     cal = Calendar(p.run.start_date, p.run.end_date)
+    for r, got_r in imp.groupby("replication"):
+        pr = for_replication(p, r)
+        got = got_r.groupby(keys)["quantity_t"].sum()
+        sr = s[s["replication"] == r]
+        arrived = sr[(sr["origin"] != "KR") & sr["arrived_day"].notna()]
+        want = arrived.groupby(keys)["quantity_t"].sum()
+        # crude: lots made within their lead time of the horizon have no export day (nothing at
+        # the horizon happens), so lots still in production bound it from above
+        crude = sr[sr["supplier"].map(lambda k: bool(pr.suppliers[k].feedstock.origin))].copy()
+        crude["origin"] = crude["supplier"].map(lambda k: pr.suppliers[k].feedstock.origin)
+        crude["quantity_t"] *= crude["supplier"].map(lambda k: pr.suppliers[k].feedstock.t_per_t)
+        made = crude[crude["exported_day"].notna()].groupby(keys)["quantity_t"].sum()
+        maybe = crude[crude["state"] == "in_production"].groupby(keys)["quantity_t"].sum()
+        other = pd.Series({(m, o): mat.other_goods_t_per_month(o) / DAYS_PER_MONTH * cal.horizon_days
+                           for m, mat in pr.materials.items() for o in mat.other_goods_share},
+                          dtype=float)
+        on = lambda x: x.reindex(got.index, fill_value=0.0) if len(x) else 0.0 * got
+        low = on(want) + on(made) + on(other)
+        high = low + on(maybe)
+        assert (got >= low - TOL_T * (1 + low.abs() * 1e-9)).all(), (got - low)
+        assert (got <= high + TOL_T * (1 + high.abs() * 1e-9)).all(), (high - got)
+        if not len(crude) and not len(other):  # then values add up exactly too
+            v = got_r.groupby(keys)["value_usd"].sum()
+            np.testing.assert_allclose(v.to_numpy(), arrived.groupby(keys)["value_usd"].sum()
+                                       .reindex(v.index, fill_value=0.0).to_numpy(), rtol=1e-9)
+    assert "KR" not in set(imp["origin"])
     n_months = (cal.end.year - cal.start.year) * 12 + cal.end.month - cal.start.month + 1
     for r, g in imp.groupby("replication"):
         assert len(g) == n_months * g[["material", "origin"]].drop_duplicates().shape[0]

@@ -147,3 +147,22 @@ def test_a_processor_imports_its_crude_in_the_customs_line_of_what_it_makes():
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-9)
     # the domestic lots themselves are never imports
     assert set(imports["origin"]) == {"JP", "CN"}
+
+
+# --- other goods under the same customs line ----------------------------------------------------
+def test_other_goods_under_the_line_arrive_whatever_the_curbs():
+    """A quarter of Japan's pre-shock line is other goods: demand and the maker's flow are the
+    rest, and once every licence is denied the line from Japan is exactly the other goods."""
+    p = copy.deepcopy(tw.with_regime_from(tw.tiny_params(), tw.SHOCK_DATE, "individual"))
+    p = tw.with_licensing(p, individual={"denial_prob": 1.0})
+    p.materials["hf"].other_goods_share = {"JP": 0.25}
+    t = simulate(p, workers=1).tables
+    d = t["daily"]
+    assert d["demand_t"].iloc[0] == pytest.approx(0.75 * tw.DAILY_USE_T)
+    imp = t["imports_monthly"].set_index("month")["quantity_t"]
+    s = t["shipments"]
+    late = [m for m in imp.index if m >= "2019-07"]  # long after the last pre-shock lot landed
+    assert s.loc[s["arrived_day"] >= tw.day_of("2019-07-01"), "quantity_t"].sum() == 0.0
+    days = {m: pd.Period(m, freq="M").days_in_month for m in late}
+    want = pd.Series({m: 0.25 * tw.DAILY_USE_T * days[m] for m in late})
+    np.testing.assert_allclose(imp[late].to_numpy(), want.to_numpy(), rtol=1e-9)

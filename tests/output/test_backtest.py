@@ -150,3 +150,23 @@ def test_the_backtest_figure_names_materials_and_origins_as_the_run_does(tmp_pat
     import matplotlib.pyplot as plt
     plt.close(fig)
     assert "HF* from Nippon" in titles
+
+
+def test_the_observed_interval_widens_with_the_observations_grade(tmp_path):
+    """Band 31.5..58.5 t (JP, 2021Q1). An observation of 70 t lies outside it as a point; as an
+    H observation (+-10 %: 63.6..77) it is still apart, as an M one (+-25 %: 56..87.5) it overlaps,
+    and an L one (+-50 %) overlaps too, with the widest interval."""
+    tolerance = {"H": 0.10, "M": 0.25, "L": 0.50}
+    rows = {g: backtest(_imports(), load_observed(_write(
+        tmp_path, HEADER + f"2021Q1,hf,JP,tonnes,70,test,{g},\n", name=f"{g}.csv")),
+        tolerance).iloc[0] for g in "HML"}
+    assert backtest(_imports(), load_observed(tmp_path / "H.csv")).iloc[0]["inside"] == "no"
+    assert [rows[g]["inside"] for g in "HML"] == ["no", "yes", "yes"]
+    widths = [rows[g]["observed_high"] - rows[g]["observed_low"] for g in "HML"]
+    assert widths[0] < widths[1] < widths[2]
+    assert rows["H"]["observed_low"] == pytest.approx(70 / 1.1)
+    assert rows["H"]["observed_high"] == pytest.approx(77.0)
+    # a share's interval never passes 100 %
+    share = backtest(_imports(), load_observed(_write(
+        tmp_path, HEADER + "2021Q1,hf,JP,share_pct,90,test,L,\n", name="s.csv")), tolerance)
+    assert share.iloc[0]["observed_high"] == 100.0

@@ -1,7 +1,9 @@
 """`backtest`: simulated 90 % bands against observed customs data, one panel per material and
 measure. Each observation is a box spanning its period (x) and the simulated band (y), the
-simulated mean a line across it, the observed value a marker (a triangle for a bound). The
-validation window (2019-07 to 2020-12, never calibrated to) is shaded."""
+simulated mean a line across it, the observed value a marker (a triangle for a bound) with a
+whisker for how far an observation of its confidence grade may be off. The footer says what the
+band holds (scenario noise, and the calibrated parameters' uncertainty when the run drew them).
+The validation window (2019-07 to 2020-12, never calibrated to) is shaded."""
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
@@ -41,11 +43,15 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     cols = min(4, n)
     rows = -(-n // cols)
     inside = int((t["inside"] == "yes").sum())
+    holds = t["band_holds"].iloc[0] if "band_holds" in t.columns else "scenario noise only"
+    intervals = "observed_low" in t.columns
     footer = [
-        f"Observed: {', '.join(sorted(set(t['file'])))} (sources in each row of backtest.csv). "
-        f"Simulated: imports of the run (tables/imports_monthly.csv) over each observation's "
-        f"period; box = 5th–95th percentile across replications, line = mean. "
-        f"{inside} of {len(t)} observations inside the band. Shaded: the validation window "
+        f"Observed: {', '.join(sorted(set(t['file'])))} (sources in each row of backtest.csv)"
+        + ("; whisker = how far an observation of its confidence grade may be off (H ±10 %, "
+           "M ±25 %, L ±50 %: metrics.observation_tolerance). " if intervals else ". ")
+        + f"Simulated: imports of the run over each observation's period; box = 5th–95th "
+        f"percentile across replications ({holds}), line = mean. "
+        f"{inside} of {len(t)} observations overlap the band. Shaded: the validation window "
         f"{VALIDATION_WINDOW[0][:7]} to {VALIDATION_WINDOW[1][:7]}, a forecast never tuned to.",
     ]
     fig, body = S._new_figure((3.9 * cols + 0.4, 2.9 * rows + 1.2), footer)
@@ -53,36 +59,46 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     for k, (material, origin, measure) in enumerate(panels):
         ax = axes[k // cols][k % cols]
         d = t[(t["material"] == material) & (t["origin"] == origin) & (t["measure"] == measure)]
-        scale = MEASURE_SCALE[measure]
-        ax.axvspan(pd.Timestamp(VALIDATION_WINDOW[0]), pd.Timestamp(VALIDATION_WINDOW[1]),
-                   color="#eeeeee", lw=0, zorder=0)
-        for r in d.itertuples():
-            w = r.x1 - r.x0
-            ax.add_patch(Rectangle((r.x0, r.band_low * scale), w,
-                                   (r.band_high - r.band_low) * scale, facecolor=BAND_COLOUR,
-                                   alpha=0.25, edgecolor=BAND_COLOUR, lw=0.8, zorder=2))
-            ax.plot([r.x0, r.x1], [r.simulated_mean * scale] * 2, color=BAND_COLOUR, lw=1.6,
-                    zorder=3)
-            marker = {"=": "D", ">=": "^", "<=": "v"}[r.bound]
-            colour = INSIDE_COLOUR if r.inside == "yes" else OUTSIDE_COLOUR
-            ax.plot([r.x0 + w / 2], [r.observed * scale], marker=marker, color=colour,
-                    markersize=6, ls="none", zorder=4)
+        _panel(ax, d, measure, intervals)
         ax.set_title(f"{S.material_name(info, material)} from "
                      f"{S.origin_name(info, origin)}", loc="left", fontsize=10)
-        ax.set_ylabel(MEASURE_LABELS[measure])
         S._date_axis(ax, start, end)
-        top = max((d[["band_high", "observed"]].max().max()) * scale * 1.15, 1e-9)
-        ax.set_ylim(0, 100 if measure == "share_pct" and top > 60 else top)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:,.1f}"))
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     handles = [Patch(facecolor=BAND_COLOUR, alpha=0.25, edgecolor=BAND_COLOUR,
                      label="simulated 90 % band (line: mean)"),
-               Line2D([], [], marker="D", color=INSIDE_COLOUR, ls="none", label="observed, inside"),
-               Line2D([], [], marker="D", color=OUTSIDE_COLOUR, ls="none", label="observed, outside"),
+               Line2D([], [], marker="D", color=INSIDE_COLOUR, label="observed ± its grade's tolerance, overlaps"),
+               Line2D([], [], marker="D", color=OUTSIDE_COLOUR, label="observed, apart"),
                Line2D([], [], marker="^", color="#555555", ls="none", label="observed lower bound"),
                Patch(facecolor="#eeeeee", label="validation window (forecast)")]
     body.suptitle("Backtest: simulated imports into Korea against observed customs data",
                   fontsize=12, fontweight="bold")
     body.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False, fontsize=9)
     return fig
+
+
+def _panel(ax, d: pd.DataFrame, measure: str, intervals: bool) -> None:
+    """One material x origin x measure: a box per observation, its mean, the observation."""
+    scale = MEASURE_SCALE[measure]
+    ax.axvspan(pd.Timestamp(VALIDATION_WINDOW[0]), pd.Timestamp(VALIDATION_WINDOW[1]),
+               color="#eeeeee", lw=0, zorder=0)
+    for r in d.itertuples():
+        w = r.x1 - r.x0
+        ax.add_patch(Rectangle((r.x0, r.band_low * scale), w,
+                               (r.band_high - r.band_low) * scale, facecolor=BAND_COLOUR,
+                               alpha=0.25, edgecolor=BAND_COLOUR, lw=0.8, zorder=2))
+        ax.plot([r.x0, r.x1], [r.simulated_mean * scale] * 2, color=BAND_COLOUR, lw=1.6,
+                zorder=3)
+        marker = {"=": "D", ">=": "^", "<=": "v"}[r.bound]
+        colour = INSIDE_COLOUR if r.inside == "yes" else OUTSIDE_COLOUR
+        mid = r.x0 + w / 2
+        if intervals:  # what an observation of its grade allows
+            ax.plot([mid, mid], [r.observed_low * scale, r.observed_high * scale],
+                    color=colour, lw=1.2, zorder=4, solid_capstyle="butt")
+        ax.plot([mid], [r.observed * scale], marker=marker, color=colour,
+                markersize=6, ls="none", zorder=5)
+    ax.set_ylabel(MEASURE_LABELS[measure])
+    highest = d[[c for c in ("band_high", "observed", "observed_high") if c in d]].max().max()
+    top = max(highest * scale * 1.15, 1e-9)
+    ax.set_ylim(0, 100 if measure == "share_pct" and top > 60 else top)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:,.1f}"))
