@@ -199,19 +199,19 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
 def _other_goods(p: Params, cal: Calendar) -> pd.DataFrame:
     """Other goods under each material's HS line (`other_goods_share`): a steady flow, one row
     per month and origin, at the material's unit value, dated on the month's first day."""
-    rows = []
-    months = pd.period_range(cal.start, cal.end, freq="M")
+    start, end = np.datetime64(cal.start, "D"), np.datetime64(cal.end, "D")
+    months = np.arange(start.astype("datetime64[M]"), end.astype("datetime64[M]") + 1)
+    first = np.maximum(months.astype("datetime64[D]"), start)
+    last = np.minimum((months + 1).astype("datetime64[D]") - 1, end)
+    days = (last - first).astype(int) + 1
+    day0 = (first - start).astype(float)
+    parts = []
     for m, mat in p.materials.items():
         for origin in mat.other_goods_share:
-            per_day = mat.other_goods_t_per_month(origin) / DAYS_PER_MONTH
-            if per_day <= 0:
-                continue
-            for month in months:
-                first = max(month.start_time.date(), cal.start)
-                last = min(month.end_time.date(), cal.end)
-                days = (last - first).days + 1
-                q = per_day * days
-                rows.append((float(cal.day(first.isoformat())), m, origin, q,
-                             q * mat.unit_value_usd_per_t))
-    return pd.DataFrame(rows, columns=["arrived_day", "material", "origin", "quantity_t",
-                                       "value_usd"])
+            q = mat.other_goods_t_per_month(origin) / DAYS_PER_MONTH * days
+            if q.sum() > 0:
+                parts.append(pd.DataFrame({"arrived_day": day0, "material": m, "origin": origin,
+                                           "quantity_t": q,
+                                           "value_usd": q * mat.unit_value_usd_per_t}))
+    columns = ["arrived_day", "material", "origin", "quantity_t", "value_usd"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

@@ -69,5 +69,5 @@ def test_the_sources_document_lists_every_default_as_the_configs_cite_it():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     text = (root / "docs" / "sources.md").read_text()
-    assert "| configs/fab/default.yaml | `risk_cover_days` | `278` |" in text
+    assert "| configs/fab/default.yaml | `risk_cover_days` | `265` |" in text
     assert "## Part B: FACTS.md" in text and "## Part C: OBSERVED.md" in text
