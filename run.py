@@ -89,6 +89,18 @@ def main(cfg: DictConfig):
     return objective(params, out)  # None unless run.objective is set (a sweeper's policy search)
 
 
+def observed_problem():
+    """Every run ends with its backtest: a malformed file in data/observed/ is refused before the
+    run starts (one line), not after its replications."""
+    from simulator.analysis.backtest import ObservedDataError, default_files, load_observed
+    try:
+        for path in default_files():
+            load_observed(path)
+    except ObservedDataError as exc:
+        return str(exc)
+    return None
+
+
 def _list_broken_scenarios() -> None:
     """With --help: the scenario files that cannot be used, and why (the others still run)."""
     broken = hydra_config.broken_scenarios()
@@ -109,4 +121,9 @@ if __name__ == "__main__":
     problem = hydra_config.check_command_line(sys.argv[1:])
     if problem:
         _fail(problem, EXIT_CONFIG_ERROR)
+    if not any(a.split("=")[0] in ("--help", "-h", "--hydra-help", "--info", "--cfg", "-c")
+               for a in sys.argv[1:]):
+        problem = observed_problem()
+        if problem:
+            _fail(problem, EXIT_CONFIG_ERROR)
     main()

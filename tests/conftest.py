@@ -7,6 +7,8 @@ will do.
 """
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 import warnings
 from typing import Dict, Sequence, Tuple
 
@@ -81,3 +83,26 @@ def run_tiny(name: str):
 @pytest.fixture(scope="session")
 def tiny_run():
     return run_tiny
+
+
+_run_dirs: dict = {}
+
+
+def tiny_run_dir(root: Path) -> Path:
+    """A complete run directory of the tiny world (individual licensing from the shock, two
+    replications), written once per session as run.py would and copied to `root` for each test
+    that may change or damage it."""
+    import shutil
+
+    from simulator.app.pipeline import write_run
+    if "tiny" not in _run_dirs:
+        import tempfile
+        base = Path(tempfile.mkdtemp(prefix="tiny-run-")) / "tiny"
+        p = tw.with_regime_from(tw.tiny_params(), tw.SHOCK_DATE, "individual")
+        p = dataclasses.replace(p, scenario_name="tiny_curbs",
+                                run=dataclasses.replace(p.run, replications=2, seed=7))
+        write_run(simulate(p), base, "test-hash", overrides=["scenario=tiny_curbs"])
+        _run_dirs["tiny"] = base
+    target = Path(root) / "run"
+    shutil.copytree(_run_dirs["tiny"], target)
+    return target

@@ -114,7 +114,8 @@ def tiny_params(**overrides) -> Params:
                           recovery_sustain_days=30,
                           windows={"pre": WindowConf(start="2019-01-01", end="2019-02-28"),
                                    "post1": WindowConf(start="2019-03-01", end="2019-12-31")},
-                          observed_licence_lags_days={})
+                          observed_licence_lags_days={},
+                          observation_tolerance={"H": 0.10, "M": 0.25, "L": 0.50})
     run = RunConf(start_date=START_DATE, end_date=END_DATE, replications=1, seed=12345, workers=1)
     p = Params(materials=materials, suppliers=suppliers, lanes=lanes, fabs=fabs, fab=fab,
                sourcing=sourcing, licensing=licensing, timeline={}, metrics=metrics, run=run,

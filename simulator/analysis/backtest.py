@@ -40,6 +40,8 @@ MEASURES = ("tonnes", "value_usd", "share_pct")
 CONFIDENCE = ("H", "M", "L")
 BOUNDS = ("=", ">=", "<=")
 BAND = (0.05, 0.95)
+MAX_FILE_BYTES = 10 * 2 ** 20  # an observed-data file is a short table
+MAX_LINE_CHARS = 10_000
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -87,15 +89,39 @@ class Observation:
     bound: str = "="
 
 
+def _text_lines(path: Path) -> List[str]:
+    """The file's lines, if it is a short UTF-8 text file (Excel's byte-order mark allowed)."""
+    if path.is_dir():
+        raise ObservedDataError(f"{path}: a directory, not an observed-data CSV file")
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ObservedDataError(f"{path}: {path.stat().st_size:,} bytes; an observed-data "
+                                    f"file is a short table (at most {MAX_FILE_BYTES:,})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ObservedDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise ObservedDataError(f"{path}: a binary file, not a CSV table")
+    try:
+        return raw.decode("utf-8-sig").splitlines()  # Excel's "CSV UTF-8" starts with a BOM
+    except UnicodeDecodeError as exc:
+        raise ObservedDataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+
+
 def load_observed(path: Path) -> List[Observation]:
     """Read and validate one observed-data file; raise ObservedDataError with one line."""
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ObservedDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = _text_lines(path)
+    for i, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ObservedDataError(f"{name} line {i}: {len(line):,} characters; a row of the "
+                                    f"format is at most {MAX_LINE_CHARS:,}")
+    header_row = next(csv.reader(lines[:1]), [])
+    duplicated = sorted({c for c in header_row if header_row.count(c) > 1})
+    if duplicated:
+        raise ObservedDataError(f"{name} line 1: column(s) {', '.join(duplicated)} appear twice")
+    reader = csv.DictReader(lines)
     header = reader.fieldnames or []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -103,6 +129,9 @@ def load_observed(path: Path) -> List[Observation]:
                                 f"(need {', '.join(COLUMNS)})")
     out = []
     for i, row in enumerate(reader, start=2):
+        if None in row or any(v is None for v in row.values()):
+            raise ObservedDataError(f"{name} line {i}: {len(header)} columns in the header, "
+                                    f"a different number in this row")
         def bad(col, why):
             return ObservedDataError(f"{name} line {i}: {col} = {row.get(col)!r}: {why}")
         try:
@@ -203,3 +232,11 @@ def band_holds(params) -> str:
     drawn = params.run.parameter_uncertainty and params.calibration.parameters
     return ("scenario noise and calibrated-parameter uncertainty" if drawn
             else "scenario noise only")
+
+
+def check_materials(observations: Sequence[Observation], materials) -> None:
+    """Every observation names a material of the run (file and line otherwise)."""
+    for o in observations:
+        if o.material not in materials:
+            raise ObservedDataError(f"{o.file} line {o.line}: material = {o.material!r}: not a "
+                                    f"material of this run ({', '.join(materials)})")

@@ -18,7 +18,7 @@ from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.params import JAPAN, KOREA, Params
 from simulator.config.demand import japan_pre_shock_share
 
-ALL = "all"
+from simulator.config.kpis import ALL
 
 
 def _item(df: pd.DataFrame) -> pd.Series:
@@ -316,3 +316,4 @@ def long_from_wide(wide_df: pd.DataFrame) -> pd.DataFrame:
     parts = long["column"].str.extract(r"^(?P<kpi>[^\[]+)\[(?P<fab>[^|]*)\|(?P<item>[^\]]*)\]$")
     long = pd.concat([long[["replication", "value"]], parts], axis=1).dropna(subset=["kpi"])
     return sort_long(long.astype({"value": float}))
+

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from simulator.app.errors import refusing
+
 EXIT_USAGE = 2
 
 
@@ -31,10 +33,7 @@ def _rebuild(args) -> int:
     from simulator.app.pipeline import rebuild
 
     run_dir = Path(args.run_dir)
-    try:
-        rebuild(run_dir)
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
+    rebuild(run_dir)  # checks the run first; a damaged one is named and left as it is
     print(f"rebuilt KPIs, figures and report in {run_dir}")
     return 0
 
@@ -42,20 +41,37 @@ def _rebuild(args) -> int:
 def _compare(args) -> int:
     from simulator.present.comparison import build
 
-    try:
-        out = build(Path(args.sweep_dir), args.reference)
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
+    sweep_dir = Path(args.sweep_dir)
+    _check_sweep_dir(sweep_dir)
+    out = build(sweep_dir, args.reference)
     print(f"comparison written to {out}")
     return 0
+
+
+def _check_sweep_dir(sweep_dir: Path) -> None:
+    """A sweep directory: a directory of job folders, not a run directory or a file."""
+    from simulator.store.integrity import DamagedRun, check_run
+    from simulator.store.run_dir import RUN_INFO, run_complete
+
+    if not sweep_dir.exists():
+        raise DamagedRun(f"{sweep_dir}: no such directory")
+    if not sweep_dir.is_dir():
+        raise DamagedRun(f"{sweep_dir}: is a file, not a sweep directory")
+    if (sweep_dir / RUN_INFO).exists():
+        raise DamagedRun(f"{sweep_dir}: is a run directory, not a sweep (its jobs' parent)")
+    jobs = [d for d in sorted(sweep_dir.iterdir()) if d.is_dir() and (d / RUN_INFO).exists()]
+    if not jobs:
+        raise DamagedRun(f"{sweep_dir}: no job folder with a run_info.json (not a sweep directory)")
+    for job in jobs:  # a job that says complete must be: its files match their digests
+        if run_complete(job):
+            check_run(job, replications=True)
 
 
 def _sweep(args) -> int:
     from simulator.app.sweep import finish_sweep
 
     sweep_dir = Path(args.sweep_dir)
-    if not sweep_dir.is_dir():
-        return _fail(f"{sweep_dir} is not a directory")
+    _check_sweep_dir(sweep_dir)
     failed = finish_sweep(sweep_dir, args.reference)
     print(f"sweep summary -> {sweep_dir / 'summary.csv'}"
           + (f"; {failed} job(s) not complete, listed there" if failed else ""))
@@ -63,28 +79,33 @@ def _sweep(args) -> int:
 
 
 def _backtest(args) -> int:
-    from simulator.analysis.backtest import ObservedDataError
+    from simulator.analysis.backtest import check_materials, load_observed
     from simulator.app.pipeline import run_backtest
-    from simulator.store.run_dir import saved_tables
+    from simulator.store.integrity import check_run, read_run_params
 
     run_dir = Path(args.run_dir)
-    if "imports_monthly" not in saved_tables(run_dir):
-        return _fail(f"{run_dir} has no imports_monthly table (not a run directory, or a run "
-                     "that kept none: run.keep_tables)")
-    try:
-        table = run_backtest(run_dir, [Path(f) for f in args.files])
-    except ObservedDataError as exc:
-        return _fail(str(exc))
+    check_run(run_dir, tables=["imports_monthly"])
+    files = [Path(f) for f in args.files]
+    observations = [o for f in files for o in load_observed(f)]  # every file checked first
+    check_materials(observations, read_run_params(run_dir).materials)
+    name = "-".join(f.stem for f in files) if files else "observed"
+    out = Path(args.out) if args.out else run_dir / "backtests" / name
+    if out.resolve() == run_dir.resolve() or out.resolve() == (run_dir / "figures").resolve():
+        return _fail(f"--out {out}: the run's own files are written by the run; choose another "
+                     f"directory")
+    table = run_backtest(run_dir, files, out=out)
     done = table[table["inside"] != ""]
     print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
-          f"inside the 90 % band -> {run_dir / 'backtest.csv'}")
+          f"overlap the 90 % band -> {out / 'backtest.csv'}")
     return 0
 
 
 def _export(args) -> int:
+    from simulator.store.integrity import check_run
     from simulator.store.run_dir import export_csv, saved_tables
 
     run_dir = Path(args.run_dir)
+    check_run(run_dir, tables=saved_tables(run_dir) if run_dir.is_dir() else ())
     if not saved_tables(run_dir):
         return _fail(f"{run_dir} has no simulation tables to export")
     paths = export_csv(run_dir)
@@ -111,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backtest", help="a run against observed customs data (data/observed format)")
     p.add_argument("run_dir")
     p.add_argument("files", nargs="*", help="observed-data CSV files (default: data/observed/*.csv)")
+    p.add_argument("--out", help="directory for backtest.csv and its figure (default: "
+                                 "RUN_DIR/backtests/<file names>; the run's own backtest stays)")
     p.set_defaults(func=_backtest)
     p = sub.add_parser("export", help="a run's Parquet tables as CSV (tables/<name>.csv)")
     p.add_argument("--csv", action="store_true", required=True, help="export as CSV (the one format)")
@@ -126,14 +149,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if argv[:1] == ["search"]:  # its own options, like calibrate
-        from simulator.app.search import main as search_main
-        return search_main(argv[1:])
-    if argv[:1] == ["sensitivity"]:  # its own options, like calibrate
-        from simulator.app.sensitivity import main as sensitivity_main
-        return sensitivity_main(argv[1:])
-    if argv[:1] == ["calibrate"]:  # its own options, --help included, go to its own parser
-        from simulator.app.calibrate import main as calibrate_main
-        return calibrate_main(argv[1:])
+    own = {"search": "simulator.app.search", "sensitivity": "simulator.app.sensitivity",
+           "calibrate": "simulator.app.calibrate"}
+    if argv[:1] and argv[0] in own:  # its own options, --help included, go to its own parser
+        import importlib
+        with refusing() as outcome:
+            outcome.code = importlib.import_module(own[argv[0]]).main(argv[1:])
+        return outcome.code
     args = parser().parse_args(argv)
-    return args.func(args)
+    with refusing() as outcome:
+        outcome.code = args.func(args)
+    return outcome.code

@@ -30,17 +30,20 @@ from typing import Callable, Dict, Optional, Sequence
 import pandas as pd
 from scipy import stats
 
-from simulator.analysis.backtest import backtest, band_holds, default_files, load_observed
+from simulator.analysis.backtest import (backtest, band_holds, check_materials, default_files,
+                                         load_observed)
 from simulator.analysis.intervals import followup_days, summarise
 from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, run_replication, with_run
 from simulator.experiment.parameter_draws import draws_table
-from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILDING, RUN_INFO, as_stored,
-                                     begin_failure_record, load_tables, mark_complete, mark_status,
+from simulator.store.integrity import check_run
+from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
+                                     as_stored, begin_failure_record, changed_files, load_tables,
+                                     mark_complete, mark_status, write_text_atomically,
                                      read_info, read_params, read_replications, read_table,
-                                     run_complete, saved_tables, write_failure, write_replication,
+                                     saved_tables, write_failure, write_replication,
                                      write_run_files, write_summary, write_tables)
 
 log = logging.getLogger(__name__)
@@ -79,14 +82,21 @@ def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None
 
 
 def rebuild(directory: Path) -> None:
-    """Recompute the derived outputs of a complete run in place: its completion mark comes off
-    first and goes back only when every output is rewritten."""
+    """Recompute the derived outputs of a complete, undamaged run in place (check_run first:
+    a damaged run is named and left as it is). Its completion mark comes off while it works and
+    goes back when every output is rewritten; if the rebuild fails, the run's own record comes
+    back as it was, and the run stays complete only if its files still match their digests."""
     directory = Path(directory)
-    if not run_complete(directory):
-        status = (read_info(directory, missing_ok=True) or {}).get("status", "no run_info.json")
-        raise FileNotFoundError(f"{directory} is not a complete run (status: {status})")
+    check_run(directory, tables=saved_tables(directory), replications=True)
+    before = (directory / RUN_INFO).read_text()
     mark_status(directory, REBUILDING)
-    derive_outputs(directory)
+    try:
+        derive_outputs(directory)
+    except BaseException:
+        write_text_atomically(directory / RUN_INFO, before)
+        if changed_files(directory):
+            mark_status(directory, REBUILD_FAILED)
+        raise
     mark_complete(directory)
 
 
@@ -186,9 +196,12 @@ def _progress(items, total: int, what: str):
         yield item
 
 
-def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
+def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] = None) -> pd.DataFrame:
     """Backtest `run_dir` against `files` (default: the shipped data/observed/*.csv); write
-    backtest.csv and figures/backtest.png|pdf; return the table."""
+    backtest.csv and backtest.png|pdf into `out` (default: the run's own backtest.csv and
+    figures/, which only the run's own pipeline writes); return the table. Every file is read and
+    checked (format, and each observation's material against the run's) before anything is
+    written."""
     from simulator.present.figures.backtest import plot_backtest
     from simulator.present.figures.style import _save
 
@@ -196,14 +209,17 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = ()) -> pd.DataFrame:
     observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
     # a directory holding only the tables (no params.json) is compared point by point
     params = read_params(run_dir) if (run_dir / "params.json").is_file() else None
+    if params is not None and files:  # the shipped files may speak of materials a world lacks
+        check_materials(observations, params.materials)
     table = backtest(read_table(run_dir, "imports_monthly"), observations,
                      params.metrics.observation_tolerance if params else None)
     table["band_holds"] = band_holds(params) if params else "scenario noise only"
-    table.to_csv(run_dir / "backtest.csv", index=False, float_format="%.6g")
-    if not table.empty:
-        (run_dir / "figures").mkdir(exist_ok=True)
-        _save(plot_backtest(table, read_info(run_dir, missing_ok=True)), run_dir / "figures",
-              "backtest")
+    csv_path, fig_dir = (run_dir / "backtest.csv", run_dir / "figures") if out is None \
+        else (Path(out) / "backtest.csv", Path(out))
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(csv_path, index=False, float_format="%.6g")
+    if not table.empty and (table["inside"] != "").any():
+        _save(plot_backtest(table, read_info(run_dir, missing_ok=True)), fig_dir, "backtest")
     return table
 
 

@@ -26,17 +26,16 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import pandas as pd
-import yaml
 from scipy.stats import binomtest
 
 from simulator.analysis.metrics import replication_kpis, wide
 from simulator.app.sensitivity import point_params
 from simulator.config.hydra import ROOT, compose_params
+from simulator.config.specs import SearchSpec, load_search, spec_path
 from simulator.config.validation import ConfigError
 from simulator.experiment import simulate
 
@@ -45,32 +44,19 @@ CONFIG_DIR = ROOT / "configs" / "search"
 LOSS = "lost_production_pct[all|all]"  # mean over fabs of output lost: 0 = no fab lost any
 
 
-def load_spec(name: str) -> dict:
-    path = Path(name) if name.endswith((".yaml", ".yml")) else CONFIG_DIR / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
-        raise ConfigError(f"no search config {name!r} (configs/search/: {known})")
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"configs/search/{name}.yaml is not valid YAML: "
-                          f"{' '.join(str(exc).split())}") from None
-    for key in ("scenario", "parameter", "low", "high", "goal_share"):
-        if not isinstance(spec, dict) or key not in spec:
-            raise ConfigError(f"configs/search/{name}.yaml needs a {key!r} key")
-    if not spec["low"] < spec["high"]:
-        raise ConfigError(f"configs/search/{name}.yaml: low must be below high, got "
-                          f"{spec['low']} and {spec['high']}")
-    return spec
+def load_spec(name: str, replications: Optional[int] = None) -> SearchSpec:
+    """configs/search/NAME.yaml (or a path), typed and checked (simulator/config/specs.py)."""
+    return load_search(spec_path(CONFIG_DIR, name), replications)
 
 
 def search(name: str, replications: Optional[int], workers: int, out_root: Path) -> Path:
-    spec = load_spec(name)
-    base = compose_params(spec["scenario"], spec.get("overrides", []))
-    reps = replications or int(spec.get("replications", 20))
+    spec = load_spec(name, replications)
+    base = compose_params(spec.scenario, spec.overrides)
+    reps = spec.replications
     base = dataclasses.replace(base, run=dataclasses.replace(base.run, replications=reps))
-    key, goal = spec["parameter"], float(spec["goal_share"])
-    tolerance = float(spec.get("tolerance", 1.0))
+    key, goal = spec.parameter, spec.goal_share
+    tolerance = spec.tolerance
+    point_params(base, [key], [spec.low])  # an unknown parameter is refused before any run
     rows: List[dict] = []
 
     def meets(value: float) -> bool:
@@ -87,7 +73,7 @@ def search(name: str, replications: Optional[int], workers: int, out_root: Path)
                  "meets the goal" if met else "short of it")
         return met
 
-    lo, hi = float(spec["low"]), float(spec["high"])
+    lo, hi = spec.low, spec.high
     if not meets(hi):
         answer, bracket = None, (hi, None)
     elif meets(lo):
@@ -117,9 +103,9 @@ def _result(spec, name, key, goal, reps, answer, bracket, table) -> str:
                 f"in at least {goal:.0%} of {reps} replications (the threshold lies between "
                 f"{bracket[0]:g}, short of the goal, and {bracket[1]:g}).")
     lines = [f"# Policy search: {name}", "",
-             f"Scenario `{spec['scenario']}` with {', '.join(f'`{o}`' for o in spec.get('overrides', []))}. "
-             f"Bisection over {key} in [{spec['low']}, {spec['high']}] to within "
-             f"{spec.get('tolerance', 1)}; every evaluation runs the same {reps} replications "
+             f"Scenario `{spec.scenario}` with {', '.join(f'`{o}`' for o in spec.overrides)}. "
+             f"Bisection over {key} in [{spec.low}, {spec.high}] to within "
+             f"{spec.tolerance:g}; every evaluation runs the same {reps} replications "
              f"(common random numbers).", "", what, "",
              f"{len(table)} evaluations:", "",
              f"| {key} | no loss in | share (Wilson 95 % CI) | meets goal |", "|---|---|---|---|"]
@@ -140,11 +126,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default=str(ROOT / "outputs" / "search"))
     args = ap.parse_args(argv)
-    try:
-        out = search(args.name, args.replications, max(1, args.workers), Path(args.out))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    out = search(args.name, args.replications, args.workers, Path(args.out))
     print((out / "result.md").read_text().split("\n\n")[2])
     print(f"-> {out}")
     return 0

@@ -20,20 +20,19 @@ import datetime as dt
 import functools
 import logging
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
-
 from simulator.analysis.metrics import replication_kpis, wide
+from simulator.config.kpis import check_kpi_column
 from simulator.analysis.sensitivity import problem, saltelli_design, sobol_indices
 from simulator.config.calendar import Calendar
 from simulator.config.hydra import ROOT, compose_params
 from simulator.config.params import Params
+from simulator.config.specs import SensitivitySpec, load_sensitivity, spec_path
 from simulator.config.validation import ConfigError, validate
 from simulator.experiment import simulate
 
@@ -60,25 +59,10 @@ def _like(current, value):
     return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
 
 
-def load_spec(name: str) -> dict:
-    path = Path(name) if name.endswith((".yaml", ".yml")) else CONFIG_DIR / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
-        raise ConfigError(f"no sensitivity config {name!r} (configs/sensitivity/: {known})")
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"configs/sensitivity/{name}.yaml is not valid YAML: "
-                          f"{' '.join(str(exc).split())}") from None
-    for key in ("scenario", "parameters", "outputs"):
-        if not isinstance(spec, dict) or key not in spec:
-            raise ConfigError(f"configs/sensitivity/{name}.yaml needs a {key!r} key")
-    for key, bounds in spec["parameters"].items():
-        if (not isinstance(bounds, list) or len(bounds) != 2
-                or not all(isinstance(b, (int, float)) for b in bounds) or bounds[0] >= bounds[1]):
-            raise ConfigError(f"configs/sensitivity/{name}.yaml: parameters.{key} must be "
-                              f"[low, high] with low < high, got {bounds}")
-    return spec
+def load_spec(name: str, samples: Optional[int] = None,
+              replications: Optional[int] = None) -> SensitivitySpec:
+    """configs/sensitivity/NAME.yaml (or a path), typed and checked (simulator/config/specs.py)."""
+    return load_sensitivity(spec_path(CONFIG_DIR, name), samples, replications)
 
 
 def point_params(base: Params, names: List[str], values: np.ndarray) -> Params:
@@ -108,17 +92,22 @@ def evaluate(values: np.ndarray, base: Params, names: List[str], outputs: List[s
 
 def run(name: str, samples: Optional[int], replications: Optional[int], workers: int,
         out_root: Path) -> Path:
-    spec = load_spec(name)
-    base = compose_params(spec["scenario"], spec.get("overrides", []))
-    base = dataclasses.replace(base, run=dataclasses.replace(
-        base.run, replications=replications or int(spec.get("replications", 2))))
-    prob = problem(spec["parameters"])
-    n = samples or int(spec.get("samples", 32))
-    design = saltelli_design(prob, n, int(spec.get("seed", 0)))
+    spec = load_spec(name, samples, replications)
+    base = compose_params(spec.scenario, spec.overrides)
+    base = dataclasses.replace(base, run=dataclasses.replace(base.run,
+                                                             replications=spec.replications))
+    for column in spec.outputs:  # an unknown output is refused before any run
+        try:
+            check_kpi_column(base, column)
+        except ValueError as exc:
+            raise ConfigError(f"configs/sensitivity/{Path(name).stem}: outputs: {exc}") from None
+    prob = problem({k: list(b) for k, b in spec.parameters.items()})
+    n = spec.samples
+    design = saltelli_design(prob, n, spec.seed)
     point_params(base, prob["names"], design[0])  # a bad key fails here, before any run
     cal = Calendar(base.run.start_date, base.run.end_date)
     censor = float(cal.horizon_days - cal.day(base.metrics.shock_date))
-    outputs = list(spec["outputs"])
+    outputs = list(spec.outputs)
     log.info("sensitivity %s: %d parameters, %d points x %d replications", name,
              prob["num_vars"], len(design), base.run.replications)
     fn = functools.partial(evaluate, base=base, names=prob["names"], outputs=outputs,
@@ -130,7 +119,7 @@ def run(name: str, samples: Optional[int], replications: Optional[int], workers:
             if i % max(1, len(design) // 10) == 0 or i == len(design):
                 log.info("points: %d/%d", i, len(design))
     y = pd.DataFrame(rows, columns=outputs)
-    indices = sobol_indices(prob, y, seed=int(spec.get("seed", 0)))
+    indices = sobol_indices(prob, y, seed=spec.seed)
 
     out = out_root / Path(name).stem / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out.mkdir(parents=True)
@@ -143,7 +132,7 @@ def run(name: str, samples: Optional[int], replications: Optional[int], workers:
 
 
 def _footer(spec, n, base) -> List[str]:
-    return [f"Source: simulated, scenario {spec['scenario']}, {base.run.start_date} to "
+    return [f"Source: simulated, scenario {spec.scenario}, {base.run.start_date} to "
             f"{base.run.end_date}; Saltelli design from a scrambled Sobol' sequence "
             f"(scipy.stats.qmc), N = {n} base points, {base.run.replications} replications per "
             f"point (common random numbers); Sobol' indices and 95 % bootstrap intervals by SALib. "
@@ -158,12 +147,12 @@ def _figure(indices, spec, name, n, base, out: Path) -> None:
     info = {"materials": {m: {"name": mat.name, "short_name": mat.short_name}
                           for m, mat in base.materials.items()}}
     plot_tornado(indices, f"Which parameters matter — sensitivity '{name}', scenario "
-                 f"{spec['scenario']}", _footer(spec, n, base), out, info)
+                 f"{spec.scenario}", _footer(spec, n, base), out, info)
 
 
 def _report(indices, spec, name, n, points, base, out: Path) -> None:
     lines = [f"# Sensitivity: {name}", "",
-             f"Scenario `{spec['scenario']}` with {', '.join(f'`{o}`' for o in spec.get('overrides', []))}; "
+             f"Scenario `{spec.scenario}` with {', '.join(f'`{o}`' for o in spec.overrides)}; "
              f"{points} design points (N = {n}), {base.run.replications} replications each.", "",
              " ".join(_footer(spec, n, base)), "",
              "| output | parameter | first order S1 (95 % CI) | total ST (95 % CI) |",
@@ -187,10 +176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default=str(ROOT / "outputs" / "sensitivity"))
     args = ap.parse_args(argv)
-    try:
-        out = run(args.name, args.samples, args.replications, max(1, args.workers), Path(args.out))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    out = run(args.name, args.samples, args.replications, args.workers, Path(args.out))
     print(f"sensitivity indices -> {out / 'indices.csv'}")
     return 0

@@ -128,3 +128,32 @@ def posterior(p: Params) -> tuple:
     return (names, [c.parameters[n].value for n in names], cov,
             [c.parameters[n].low for n in names], [c.parameters[n].high for n in names],
             [list(c.ensemble[n]) for n in names] if c.ensemble else [])
+
+
+def check_run_keys(p: Params) -> None:
+    """Keys a run's settings name: `run.objective_parameter` (when an objective is set) must name a
+    parameter and `run.stop_kpi` a KPI column this world reports: refused now, not after a run."""
+    from simulator.config.kpis import check_kpi_column
+    if p.run.objective:
+        try:
+            for path in paths(p.run.objective_parameter):
+                _walk(p, path.split("."))
+        except KeyError:
+            raise ConfigError(f"run.objective_parameter = {p.run.objective_parameter!r} names no "
+                              f"parameter (a dotted config key, e.g. fab.initial_cover_days)") from None
+    try:
+        check_kpi_column(p, p.run.stop_kpi)
+    except ValueError as exc:
+        raise ConfigError(f"run.stop_kpi: {exc}") from None
+
+
+def check_licence_lags(p: Params, number: Callable) -> None:
+    """`metrics.observed_licence_lags_days`: each key an item (material.grade) of the world, each
+    lag a finite number of days >= 0."""
+    items = {f"{m}.{g}" for m, g in p.items()}
+    for item, lags in p.metrics.observed_licence_lags_days.items():
+        if item not in items:
+            raise ConfigError(f"metrics.observed_licence_lags_days.{item}: no item {item!r} "
+                              f"(items: {', '.join(sorted(items))})")
+        for i, lag in enumerate(lags):
+            number(f"metrics.observed_licence_lags_days.{item}[{i}]", lag, lo=0, hi=36_600)

@@ -22,6 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from simulator.config.command_line import argv_problem, split_flags, unquote
 from simulator.config.output_dir import output_dir_problem
 from simulator.config.params import Params
 from simulator.config.validation import ConfigError, validate
@@ -302,10 +303,27 @@ def one_line(exc: BaseException) -> str:
 
 
 # --- checking a command line before Hydra runs it ------------------------------------------
-_HYDRA_FLAGS_WITHOUT_CHECK = ("--help", "-h", "--hydra-help", "--info", "--cfg", "-c",
-                              "--shell-completion", "--resolve", "--package", "-p",
+_HYDRA_FLAGS_WITHOUT_CHECK = ("--help", "-h", "--hydra-help", "--info",
+                              "--shell-completion",
                               "--config-path", "-cp", "--config-name", "-cn", "--config-dir",
                               "-cd", "--experimental-rerun", "--version")
+
+
+def _parse(args: Sequence[str]):
+    """The overrides parsed one at a time, so a message names the one that does not parse (then
+    that message is returned instead)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed = []
+    for arg in args:
+        try:
+            parsed += parser.parse_overrides([arg])
+        except Exception as exc:
+            reason = one_line(exc).split(" See https://")[0]
+            return (f"{arg}: not a valid override ({reason}); write key=value, e.g. "
+                    f"fab.initial_cover_days=30 (https://hydra.cc/docs/advanced/override_grammar/basic)")
+    return parsed
 
 
 def check_command_line(argv: Sequence[str]) -> Optional[str]:
@@ -314,21 +332,17 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
     checked here (a mistake there, an unknown key or a bad file, would fail every job); a bad
     value further down a sweep list fails its own job, which the sweep summary lists, and the
     other jobs run."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
+    _, argv = split_flags(argv)  # --cfg job and kin: the overrides beside them are checked
     if any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in argv):
         return None
+    problem = argv_problem(argv)
+    if problem:
+        return problem
     args = [a for a in argv if a not in ("-m", "--multirun")]
     register()
-    parser = OverridesParser.create()
-    parsed = []
-    for arg in args:  # one at a time, so the message names the one that does not parse
-        try:
-            parsed += parser.parse_overrides([arg])
-        except Exception as exc:
-            reason = one_line(exc).split(" See https://")[0]
-            return (f"{arg}: not a valid override ({reason}); write key=value, e.g. "
-                    f"fab.initial_cover_days=30 (https://hydra.cc/docs/advanced/override_grammar/basic)")
+    parsed = _parse(args)
+    if isinstance(parsed, str):
+        return parsed
     sweep = any(a in ("-m", "--multirun") for a in argv)
     where = {o.key_or_group: o.get_value_element_as_str() for o in parsed
              if o.key_or_group in ("hydra.run.dir", "hydra.sweep.dir")}
@@ -359,8 +373,8 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
             combos.append([*(c[0] for c in choices[:i]), v, *(c[0] for c in choices[i + 1:])])
     try:
         for combo in combos:
-            scenario = next((c.split("=", 1)[1] for c in combo if c.startswith("scenario=")),
-                            DEFAULT_SCENARIO)
+            scenario = next((unquote(c.split("=", 1)[1]) for c in combo
+                             if c.startswith("scenario=")), DEFAULT_SCENARIO)
             rest = [c for c in combo if not c.startswith("scenario=")]
             compose_params(scenario, rest)
     except ConfigError as exc:

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from simulator.config.calendar import Calendar, parse_date
 from simulator.config.demand import national_demand_t_per_month
-from simulator.config.calibrated import check_calibration
+from simulator.config.calibrated import check_calibration, check_licence_lags, check_run_keys
 from simulator.config.errors import ConfigError  # re-exported: callers import it from here
 from simulator.config.params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
 
@@ -92,6 +92,7 @@ def validate(p: Params) -> None:
     _check_timeline(p, cal)
     _check_metrics(p, cal)
     check_calibration(p, _number)
+    check_run_keys(p), check_licence_lags(p, _number)
 
 
 KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py

@@ -114,6 +114,7 @@ def write_run_files(params: Params, directory: Path, config_hash: str,
 RUN_INFO = "run_info.json"
 FAILED_TXT = "FAILED.txt"
 RUNNING, COMPLETE, REBUILDING = "running", "complete", "rebuilding"
+REBUILD_FAILED = "rebuild failed"  # a rebuild stopped after changing files: not complete
 NOT_FINISHED = "did not finish"  # the first words of the FAILED.txt a run writes when it starts
 
 

@@ -47,6 +47,7 @@ def test_a_shortfall_costs_more_than_any_value(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extras  # run once in CI with the extras installed (.ci/run)
 def test_an_optuna_policy_search_sweep_finds_the_best_run(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper",
                         reason='the search extra: pip install -e ".[search]"')

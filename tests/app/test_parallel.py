@@ -23,6 +23,7 @@ def _tiny(**run):
     return dataclasses.replace(p, run=dataclasses.replace(p.run, replications=4, seed=3, **run))
 
 
+@pytest.mark.extras  # run once in CI with the extras installed (.ci/run)
 def test_a_local_dask_cluster_gives_the_process_pools_tables():
     pytest.importorskip("distributed", reason='the cluster extra: pip install -e ".[cluster]"')
     pool = simulate(_tiny(), workers=2).tables
@@ -51,6 +52,7 @@ def test_a_2x3_sweep_with_the_joblib_launcher_summarises_and_pairs(tmp_path):
     assert set(table["scenario"]) == {"baseline", "curbs_2019"}
 
 
+@pytest.mark.extras  # run once in CI with the extras installed (.ci/run)
 def test_the_submitit_local_launcher_runs_the_same_sweep(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
                         reason='the cluster extra: pip install -e ".[cluster]"')

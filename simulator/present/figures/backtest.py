@@ -22,6 +22,7 @@ OUTSIDE_COLOUR = "#D55E00"
 MEASURE_LABELS = {"tonnes": "tonnes in the period", "value_usd": "US$ million in the period",
                   "share_pct": "% of imports"}
 MEASURE_SCALE = {"tonnes": 1.0, "value_usd": 1e-6, "share_pct": 1.0}
+MIN_WIDTH_IN = 9.0
 
 
 def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
@@ -54,7 +55,9 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
         f"{inside} of {len(t)} observations overlap the band. Shaded: the validation window "
         f"{VALIDATION_WINDOW[0][:7]} to {VALIDATION_WINDOW[1][:7]}, a forecast never tuned to.",
     ]
-    fig, body = S._new_figure((3.9 * cols + 0.4, 2.9 * rows + 1.2), footer)
+    # wide enough for the title, legend and footer however few panels there are
+    width = max(3.9 * cols + 0.4, MIN_WIDTH_IN)
+    fig, body = S._new_figure((width, 2.9 * rows + 1.2), footer)
     axes = body.subplots(rows, cols, squeeze=False)
     for k, (material, origin, measure) in enumerate(panels):
         ax = axes[k // cols][k % cols]
@@ -73,7 +76,8 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
                Patch(facecolor="#eeeeee", label="validation window (forecast)")]
     body.suptitle("Backtest: simulated imports into Korea against observed customs data",
                   fontsize=12, fontweight="bold")
-    body.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False, fontsize=9)
+    body.legend(handles=handles, loc="outside lower center", ncols=5 if width >= 14 else 2,
+                frameon=False, fontsize=9)
     return fig
 
 

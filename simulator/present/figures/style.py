@@ -31,6 +31,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
 from .data_policy import _applies  # noqa: E402,F401 (also used by figure modules)
+from .glyphs import font_family, make_drawable  # noqa: E402
 
 # PDF font subsetting logs every table it prunes at INFO; Hydra's logging would show them all
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -72,7 +73,7 @@ COVER_BIN_DAYS = 7  # weekly means: smooth enough to read, fine enough to show t
 DPI = 200
 
 STYLE = {
-    "font.family": "DejaVu Sans",
+    "font.family": font_family(),  # DejaVu Sans, then any installed font with CJK glyphs
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
@@ -363,6 +364,7 @@ def _save(fig, out_dir: Path, name: str) -> List[Path]:
     same positions), which saves a second constrained-layout pass per figure."""
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
     try:
+        make_drawable(fig)  # no empty boxes, no warning per missing glyph
         _save_png(fig, paths[0])
         fig.set_layout_engine("none")
         fig.savefig(paths[1])
