@@ -109,7 +109,7 @@ def summarise(long: pd.DataFrame, followup_days: Optional[float] = None) -> pd.D
                 ci95 = stats.binomtest(int(round(x.sum())), n).proportion_ci(0.95, method="wilson")
                 low, high = float(ci95.low), float(ci95.high)
             elif n > 1:
-                half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+                half = t_half_width(x)
                 low, high = max(mean - half, 0.0), mean + half
                 if kind == "t, within 0-100":
                     high = min(high, 100.0)
@@ -130,3 +130,14 @@ def followup_days(start_date: str, end_date: str, shock_date: str) -> float:
     """Days from the shock to the end of the run (a duration not ended by then is censored)."""
     cal = Calendar(start_date, end_date)
     return float(cal.horizon_days - cal.day(shock_date))
+
+
+def t_half_width(values) -> float:
+    """Half-width of the 95 % t-interval of the mean of `values` (missing values left out; inf
+    with fewer than two). The one place a t-interval is computed (KPI summaries, paired
+    differences, the stopping rule)."""
+    x = pd.Series(values, dtype=float).dropna()
+    n = len(x)
+    if n < 2:
+        return math.inf
+    return float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))

@@ -305,7 +305,7 @@ def sort_long(long: pd.DataFrame) -> pd.DataFrame:
 
 def wide(long: pd.DataFrame) -> pd.DataFrame:
     """One row per replication, one column per KPI: `kpi[fab|item]`."""
-    col = long["kpi"] + "[" + long["fab"] + "|" + long["item"] + "]"
+    col = long["kpi"] + "[" + long["fab"] + "|" + long["item"] + "]"  # kpi_column, vectorised
     return long.assign(column=col).pivot(index="replication", columns="column", values="value") \
         .reset_index().rename_axis(columns=None)
 

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
 import pandas as pd
-from scipy import stats
 
 from simulator.analysis.backtest import (backtest, band_holds, check_materials, default_files,
                                          load_observed)
-from simulator.analysis.intervals import followup_days, summarise
+from simulator.analysis.intervals import followup_days, summarise, t_half_width
+from simulator.config.kpis import parse_kpi_column
 from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
@@ -144,10 +144,7 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
 
 def half_width(values: Sequence[float]) -> float:
     """Half-width of the 95 % t-interval of the mean of `values` (missing values left out)."""
-    x = pd.Series(values, dtype=float).dropna()
-    if len(x) < 2:
-        return float("inf")
-    return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / len(x) ** 0.5)
+    return t_half_width(values)
 
 
 def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
@@ -155,8 +152,7 @@ def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
     mean is at most `run.stop_half_width`, or `run.replications` have run. Replication r is the
     same whatever the batches, so a run that stops at n equals a run of n replications."""
     run = params.run
-    kpi, _, rest = run.stop_kpi.partition("[")
-    fab, _, item = rest.rstrip("]").partition("|")
+    kpi, fab, item = parse_kpi_column(run.stop_kpi)
     parts: list = []
     width = float("inf")
     for start in range(0, run.replications, run.stop_batch):

@@ -11,6 +11,21 @@ from simulator.config.params import Params
 ALL = "all"
 
 
+def kpi_column(kpi: str, fab: str, item: str) -> str:
+    """The column of replications.csv that holds `kpi` for `fab` and `item`."""
+    return f"{kpi}[{fab}|{item}]"
+
+
+def parse_kpi_column(column: str) -> tuple:
+    """`kpi[fab|item]` -> (kpi, fab, item); ValueError for anything else."""
+    kpi, _, rest = column.partition("[")
+    fab, _, item = rest[:-1].partition("|") if rest.endswith("]") else ("", "", "")
+    if not kpi or not fab or not item:
+        raise ValueError(f"{column!r} is not a KPI column kpi[fab|item] (e.g. "
+                         f"lost_production_pct[all|all])")
+    return kpi, fab, item
+
+
 # every KPI name a run can report; window KPIs are these stems + "_<window>"
 KPI_NAMES = ("applications", "approvals", "denials", "documents_filed", "expiries", "fill_rate_pct",
              "lapsed_t", "lost_output_units", "lost_production_pct", "rerequests",
@@ -24,11 +39,7 @@ def check_kpi_column(p: Params, column: str) -> None:
     """`kpi[fab|item]` names a KPI this world can report, or ValueError says what is wrong (the
     list of KPIs, fabs or items). Checked before a run that stops on it, or an experiment that
     reads it, spends any time."""
-    name, _, rest = column.partition("[")
-    fab, _, item = rest.rstrip("]").partition("|")
-    if not rest.endswith("]") or not item:
-        raise ValueError(f"{column!r} is not a KPI column kpi[fab|item] (e.g. "
-                         f"lost_production_pct[all|all])")
+    name, fab, item = parse_kpi_column(column)
     windowed = {f"{stem}_{w}" for stem in WINDOW_KPI_STEMS for w in p.metrics.windows}
     if name not in set(KPI_NAMES) | windowed:
         raise ValueError(f"{column!r}: no KPI {name!r} (KPIs: {', '.join(KPI_NAMES)}, and "

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import pandas as pd
-from scipy import stats
 
+from simulator.analysis.intervals import t_half_width
+from simulator.config.kpis import parse_kpi_column
 from simulator.present.render import format_estimate
 from simulator.store.run_dir import read_csv_table, read_info, read_replications, run_complete
 
@@ -119,9 +120,8 @@ def paired_differences(runs: Dict[str, Path], reference: str) -> pd.DataFrame:
             diff = (other.loc[common_reps, col] - ref.loc[common_reps, col]).dropna()
             n = len(diff)
             mean = float(diff.mean()) if n else math.nan
-            half = float(stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-            kpi, rest = col.split("[", 1)
-            fab, item = rest.rstrip("]").split("|")
+            half = t_half_width(diff) if n > 1 else math.nan
+            kpi, fab, item = parse_kpi_column(col)
             rows.append((label, reference, kpi, fab, item, mean, mean - half, mean + half, n))
     return pd.DataFrame(rows, columns=["label", "reference", "kpi", "fab", "item", "mean_difference",
                                        "ci95_low", "ci95_high", "n"])

@@ -221,11 +221,16 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
                      f"deliveries back to 95 % of need for 30 days: median "
                      f"{_with_unit(summary.recovery('all', item), ' days')}; days with a fab short "
                      f"{summary.fmt('stockout_days', 'all', item)}.")
-    for mat in info["materials"]:
-        heads.append(f"{info['materials'][mat]['name']}: imports from Japan Jul 2019–Dec 2020 at "
-                     f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock monthly "
-                     f"mean; domestic share of supply {summary.fmt('domestic_share_pct_post2', 'all', mat, 1, ' %')} "
-                     f"then, {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in 2021–22.")
+    windows = info.get("windows", {})
+    if "post2" in windows:  # labels from the run's own windows (metrics.windows), never hard-coded
+        for mat in info["materials"]:
+            later = (f", {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in "
+                     f"{_window_label(windows['late'])}" if "late" in windows else "")
+            heads.append(f"{info['materials'][mat]['name']}: imports from Japan "
+                         f"{_window_label(windows['post2'])} at "
+                         f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock "
+                         f"monthly mean; domestic share of supply "
+                         f"{summary.fmt('domestic_share_pct_post2', 'all', mat, 1, ' %')} then{later}.")
     return [Block("h2", "Headlines"), Block("list", rows=[heads])]
 
 

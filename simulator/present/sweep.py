@@ -19,6 +19,7 @@ import yaml
 
 from simulator.present.comparison import headlines
 from simulator.store.run_dir import NOT_FINISHED, read_csv_table, read_info, run_complete
+from simulator.config.kpis import kpi_column
 
 COMPLETE, FAILED, INCOMPLETE = "complete", "failed", "incomplete"
 FIXED = ["job", "status", "reason", "scenario"]
@@ -79,7 +80,7 @@ def summary_table(sweep_dir: Path) -> pd.DataFrame:
     if kpis:
         every = pd.concat(kpis.values(), ignore_index=True)
         for kpi, fab, item, _, _ in headlines(every, info):
-            col = f"{kpi}[{fab}|{item}]"
+            col = kpi_column(kpi, fab, item)
             for suffix, stat in (("", "mean"), ("_low", "ci95_low"), ("_high", "ci95_high")):
                 table[col + suffix] = [_value(kpis.get(j), kpi, fab, item, stat) for j in table["job"]]
     params = [c for c in table.columns if c not in FIXED and "[" not in c]

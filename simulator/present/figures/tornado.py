@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
+from simulator.config.kpis import parse_kpi_column
 
 
 _KPI_NAMES = {
@@ -21,8 +22,7 @@ _KPI_NAMES = {
 
 def output_label(column: str, info: dict = None) -> str:
     """`kpi[fab|item]` -> a reader's title: 'HF, gas grade: time to survive, days'."""
-    kpi, _, rest = column.partition("[")
-    fab, _, item = rest.rstrip("]").partition("|")
+    kpi, fab, item = parse_kpi_column(column)
     if kpi.startswith("imports_jp_rel_"):
         what = f"imports from Japan ÷ pre-shock ({kpi.removeprefix('imports_jp_rel_')})"
     elif kpi.startswith("japan_share_pct_"):
