@@ -44,3 +44,21 @@ def test_no_function_is_too_long_without_a_reason():
                 if n > MAX_FUNCTION_LINES and LONG_REASON not in doc:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
     assert not long, long
+
+
+FIGURE_KIT = {"style", "axes", "glyphs", "load", "parallel", "__init__"}
+
+
+def test_figure_modules_never_import_each_other():
+    """They share the kit (style, axes) and data preparation (data*), not each other's code."""
+    figures = PACKAGE / "present" / "figures"
+    plots = {p.stem for p in figures.glob("*.py")} - FIGURE_KIT - {
+        p.stem for p in figures.glob("data*.py")}
+    offenders = []
+    for path in figures.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in plots:
+                offenders.append(f"{path.name} imports .{node.module}")
+    assert not offenders, offenders

@@ -199,7 +199,7 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] 
     checked (format, and each observation's material against the run's) before anything is
     written."""
     from simulator.present.figures.backtest import plot_backtest
-    from simulator.present.figures.style import _save
+    from simulator.present.figures.style import save_figure
 
     run_dir = Path(run_dir)
     observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
@@ -215,7 +215,7 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] 
     fig_dir.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, float_format="%.6g")
     if not table.empty and (table["inside"] != "").any():
-        _save(plot_backtest(table, read_info(run_dir, missing_ok=True)), fig_dir, "backtest")
+        save_figure(plot_backtest(table, read_info(run_dir, missing_ok=True)), fig_dir, "backtest")
     return table
 
 

@@ -304,7 +304,7 @@ def test_a_one_panel_backtest_keeps_its_title_and_legend(run, tmp_path):
 def test_non_latin_labels_draw_without_a_warning_per_glyph(tmp_path, caplog):
     import matplotlib.pyplot as plt
     from simulator.present.figures import glyphs
-    from simulator.present.figures.style import _save
+    from simulator.present.figures.style import save_figure
     glyphs._warned = False
     fig, ax = plt.subplots()
     ax.set_title("輸出規制の強化 — 수출 규제")
@@ -312,7 +312,7 @@ def test_non_latin_labels_draw_without_a_warning_per_glyph(tmp_path, caplog):
     ax.legend()
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
-        _save(fig, tmp_path, "unicode")
+        save_figure(fig, tmp_path, "unicode")
     glyph_warnings = [w for w in caught if "missing from" in str(w.message)]
     assert glyph_warnings == []
     assert (tmp_path / "unicode.png").is_file() and (tmp_path / "unicode.pdf").is_file()

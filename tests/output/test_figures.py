@@ -244,8 +244,8 @@ def write_run(root: Path, with_events: bool, name: str = None, inventory_factor:
 
 
 def capture_into(captured: dict, key):
-    """A replacement for style._save that keeps what each axes shows before saving."""
-    original = F.style._save
+    """A replacement for style.save_figure that keeps what each axes shows before saving."""
+    original = F.style.save_figure
 
     def capturing_save(fig, out_dir, name):
         captured[(key(out_dir), name)] = [
@@ -273,7 +273,7 @@ def drawn(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     captured = {}
     mp = pytest.MonkeyPatch()
-    mp.setattr(F.style, "_save", capture_into(captured, lambda out_dir: out_dir.parent.name))
+    mp.setattr(F.style, "save_figure", capture_into(captured, lambda out_dir: out_dir.parent.name))
     mp.setitem(F.style.STYLE, "pdf.fonttype", 3)  # Type 42 font subsetting: 2 s more per run
     try:
         results = {}
@@ -594,7 +594,7 @@ def compared(tmp_path_factory):
                               output_drop=10.0)}
     captured = {}
     mp = pytest.MonkeyPatch()
-    mp.setattr(F.style, "_save", capture_into(captured, lambda out_dir: out_dir.name))
+    mp.setattr(F.style, "save_figure", capture_into(captured, lambda out_dir: out_dir.name))
     mp.setitem(F.style.STYLE, "pdf.fonttype", 3)
     try:
         paths = F.make_comparison_figures(runs, root / "comparison", workers=1)
@@ -707,7 +707,7 @@ def test_the_statutory_window_drawn_is_the_runs(tmp_path, monkeypatch, window):
         plt.close(fig)
         return []
 
-    monkeypatch.setattr(F.style, "_save", fake_save)
+    monkeypatch.setattr(F.style, "save_figure", fake_save)
     plot_licence_pipeline(make_licences(), F.event_marks(make_policy_events()), info, tmp_path)
     assert window in seen["x"] and 90.0 not in seen["x"]
     assert f"{window:g}-day statutory review window" in seen["legend"]

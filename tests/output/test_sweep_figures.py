@@ -38,7 +38,7 @@ def captured(monkeypatch):
                       "panels": len([a for a in axes if a.get_images() or a.get_lines()])}
         plt.close(fig)
         return [out_dir / f"{name}.png"]
-    monkeypatch.setattr(style, "_save", save)
+    monkeypatch.setattr(style, "save_figure", save)
     return seen
 
 

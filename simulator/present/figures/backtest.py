@@ -57,7 +57,7 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     ]
     # wide enough for the title, legend and footer however few panels there are
     width = max(3.9 * cols + 0.4, MIN_WIDTH_IN)
-    fig, body = S._new_figure((width, 2.9 * rows + 1.2), footer)
+    fig, body = S.new_figure((width, 2.9 * rows + 1.2), footer)
     axes = body.subplots(rows, cols, squeeze=False)
     for k, (material, origin, measure) in enumerate(panels):
         ax = axes[k // cols][k % cols]
@@ -65,7 +65,7 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
         _panel(ax, d, measure, intervals)
         ax.set_title(f"{S.material_name(info, material)} from "
                      f"{S.origin_name(info, origin)}", loc="left", fontsize=10)
-        S._date_axis(ax, start, end)
+        S.date_axis(ax, start, end)
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     handles = [Patch(facecolor=BAND_COLOUR, alpha=0.25, edgecolor=BAND_COLOUR,

@@ -26,8 +26,7 @@ from .data_imports import japan_imports
 from .data_policy import union_event_marks
 from .load import read_run
 from .parallel import draw_all
-from .production import AT_PLAN, disruption_window
-from .tts_ttr import LINTHRESH, day_axis, horizon_days, row_labels, tts_rows, whisker
+from .axes import AT_PLAN, LINTHRESH, day_axis, disruption_window, horizon_days, row_labels, tts_rows, whisker
 
 COMPARE_DAILY = ["replication", "date", "fab", "material", "grade", "inventory_t", "demand_t",
                  "fab_production_pct"]
@@ -87,7 +86,7 @@ def _source(t: dict) -> str:
 
 
 def _events_note(t: dict) -> str:
-    key = S._event_key(t["marks"], _info(t))
+    key = S.event_key(t["marks"], _info(t))
     if key and t["no_events"]:
         key += f" No policy events in: {', '.join(t['no_events'])}."
     return key
@@ -137,17 +136,17 @@ def _line_panels(t: dict, table: str, key: str, panels: List[str], titles: List[
                  fmt=None, shared_y: bool = False, window=None) -> List[Path]:
     info, styles = _info(t), scenario_styles(list(t["infos"]))
     data = t[table]
-    start, end = S._run_span(info, list(data[x]) or [pd.Timestamp("2018-01-01")])
+    start, end = S.run_span(info, list(data[x]) or [pd.Timestamp("2018-01-01")])
     if window is not None:
         start, end = window
     ncols = min(ncols, max(len(panels), 1))
     nrows = int(np.ceil(len(panels) / ncols)) or 1
     footer = [footer[0] + _coinciding_note(coinciding(data, x, y, start, end)), *footer[1:]]
-    fig, body = S._new_figure((13, 3.0 * nrows + 2.6), footer)
+    fig, body = S.new_figure((13, 3.0 * nrows + 2.6), footer)
     axes = np.atleast_1d(body.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
     for ax, panel, ptitle, material in zip(axes, panels, titles, materials):
         ax.set_gid(f"{name}|{panel}")
-        S._date_axis(ax, start, end)
+        S.date_axis(ax, start, end)
         ax.tick_params(labelbottom=True)
         d = data[data[key] == panel]
         for lab, st in styles.items():
@@ -158,19 +157,19 @@ def _line_panels(t: dict, table: str, key: str, panels: List[str], titles: List[
         ax.set_ylim(*ylim(data if shared_y else d))
         if fmt:
             ax.yaxis.set_major_formatter(fmt)
-        rows = S._mark_events(ax, t["marks"], material, light=True)
+        rows = S.mark_events(ax, t["marks"], material, light=True)
         ax.set_title(ptitle, loc="left", pad=6 + 15 * rows)
         ax.set_ylabel(ylabel)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     _legend(body, styles, t)
     body.suptitle(title)
-    return S._save(fig, out_dir, name)
+    return S.save_figure(fig, out_dir, name)
 
 
 def plot_compare_cover(t: dict, out_dir: Path) -> List[Path]:
     info = _info(t)
-    items = S._items(info, t["cover"]["item"])
+    items = S.item_order(info, t["cover"]["item"])
 
     def ylim(d):
         top = d["median"].max() if len(d) else 10.0
@@ -180,7 +179,7 @@ def plot_compare_cover(t: dict, out_dir: Path) -> List[Path]:
               "over the fabs that use the grade (the demand-weighted mean of the fabs' cover), "
               "per replication and day; lines: median across replications of each "
               "replication's weekly mean.", _events_note(t)]
-    return _line_panels(t, "cover", "item", items, [S._item_title(i, info) for i in items],
+    return _line_panels(t, "cover", "item", items, [S.item_title(i, info) for i in items],
                         "Cover, all fabs (days)", footer,
                         "Inventory cover of all fabs together, by scenario",
                         "compare_cover", out_dir, [i.partition(".")[0] for i in items], ylim)
@@ -188,25 +187,25 @@ def plot_compare_cover(t: dict, out_dir: Path) -> List[Path]:
 
 def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
     info = _info(t)
-    fabs = S._fabs(info, t["production"]["fab"])
+    fabs = S.fab_order(info, t["production"]["fab"])
 
     def ylim(d):
         low = float(d["median"].min()) if len(d) else 100.0
         return max(0.0, min(90.0, np.floor((low - 2.0) / 10.0) * 10.0)), 102.0
 
-    start, end = S._run_span(info, list(t["production"]["date"]) or [pd.Timestamp("2018-01-01")])
+    start, end = S.run_span(info, list(t["production"]["date"]) or [pd.Timestamp("2018-01-01")])
     window = disruption_window(t["production"], start, end,
                                pd.Timestamp(info.get("shock_date") or "2019-07-04"), "median")
     zoom = ""
     if window != (start, end):
-        zoom = (f" Time axis zoomed to {S._fmt_date(window[0])} – {S._fmt_date(window[1])}: "
+        zoom = (f" Time axis zoomed to {S.format_date(window[0])} – {S.format_date(window[1])}: "
                 f"outside it every run's median output is at or above {AT_PLAN} % of plan.")
     footer = [_source(t) + " Output = the fab's daily output as % of planned output, limited by "
               "its scarcest input (fab_production_pct); lines: median across replications of "
               "each replication's weekly mean. A median at 100 % can hide short losses that "
               "hit different weeks in different replications (see each run's production "
               "figure for the bands)." + zoom, _events_note(t)]
-    return _line_panels(t, "production", "fab", fabs, [S._fab_name(info, f) for f in fabs],
+    return _line_panels(t, "production", "fab", fabs, [S.fab_name(info, f) for f in fabs],
                         "Output (% of planned)", footer,
                         "Fab output by scenario (median across replications)"
                         + (f", {window[0]:%b %Y} – {window[1]:%b %Y}" if zoom else ""),
@@ -224,7 +223,7 @@ def plot_compare_imports_japan(t: dict, out_dir: Path) -> List[Path]:
 
     footer = [_source(t) + " Korean customs view: imports from Japan, all grades summed, "
               "tonnes per month; lines: mean across replications.", _events_note(t)]
-    titles = [S.material_name(info, m) + (" (all grades)" if len(S._grades_of(info, m)) > 1
+    titles = [S.material_name(info, m) + (" (all grades)" if len(S.grades_of(info, m)) > 1
                                             else "") for m in mats]
     return _line_panels(t, "imports_jp", "material", mats, titles, "Tonnes per month",
                         footer, "Monthly imports from Japan by scenario",
@@ -251,7 +250,7 @@ def plot_compare_tts_ttr(t: dict, out_dir: Path) -> List[Path]:
               "deliveries cover ≥ 95 % of planned use (0 if they never fell short). Axis: "
               f"linear to {LINTHRESH:.0f} days, logarithmic above; whiskers beyond the axis are"
               " cut."]
-    fig, body = S._new_figure((13, 0.42 * bottom + 3.4), footer)
+    fig, body = S.new_figure((13, 0.42 * bottom + 3.4), footer)
     axes = body.subplots(1, 2, sharey=True)
     for ax, kpi, title in zip(axes, ("tts_days", "ttr_days"),
                               ("Time to survive (simulated)", "Time to recover")):
@@ -291,7 +290,7 @@ def plot_compare_tts_ttr(t: dict, out_dir: Path) -> List[Path]:
                       label="After the end of the run")]
     body.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
     body.suptitle("Time to survive and time to recover by scenario")
-    return S._save(fig, out_dir, "compare_tts_ttr")
+    return S.save_figure(fig, out_dir, "compare_tts_ttr")
 
 
 def make_comparison_figures(runs: Dict[str, Path], out_dir: Path,

@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from .style import BAND, FAN_BANDS, _qcol
+from .style import BAND, FAN_BANDS, quantile_column
 
 FAN_QUANTILES = tuple(sorted({q for band in FAN_BANDS for q in band} | {0.5}))
 TTS_TTR_KPIS = ("tts_days", "tts_buffer_days", "ttr_days")
@@ -58,7 +58,7 @@ def _across_replications(per_rep: pd.Series, quantiles: Sequence[float]) -> pd.D
     wide = per_rep.unstack("replication")
     values = wide.to_numpy(dtype=float)
     qs = np.nanquantile(values, quantiles, axis=1) if values.size else np.empty((len(quantiles), 0))
-    out = pd.DataFrame({("median" if q == 0.5 else _qcol(q)): qs[i]
+    out = pd.DataFrame({("median" if q == 0.5 else quantile_column(q)): qs[i]
                         for i, q in enumerate(quantiles)}, index=wide.index)
     out["mean"] = np.nanmean(values, axis=1) if values.size else []
     out["n"] = np.sum(~np.isnan(values), axis=1)
@@ -111,7 +111,7 @@ def cover_series(daily: pd.DataFrame, period_days: int = 7,
     if daily.empty:
         return pd.DataFrame(columns=cols)
     out = _cover_quantiles(daily, period_days, (band[0], 0.5, band[1]))
-    out = out.rename(columns={_qcol(band[0]): "low", _qcol(band[1]): "high"})
+    out = out.rename(columns={quantile_column(band[0]): "low", quantile_column(band[1]): "high"})
     return out[cols].sort_values(["item", "fab", "date"], kind="stable").reset_index(drop=True)
 
 
@@ -121,7 +121,7 @@ def cover_fan(daily: pd.DataFrame, period_days: int = 7) -> pd.DataFrame:
 
     Returns columns item, material, grade, fab, date, q05, q25, median, q75, q95, n.
     """
-    qcols = [("median" if q == 0.5 else _qcol(q)) for q in FAN_QUANTILES]
+    qcols = [("median" if q == 0.5 else quantile_column(q)) for q in FAN_QUANTILES]
     cols = ["item", "material", "grade", "fab", "date"] + qcols + ["n"]
     if daily.empty:
         return pd.DataFrame(columns=cols)
@@ -136,7 +136,7 @@ def production_series(daily: pd.DataFrame, period_days: int = 7) -> pd.DataFrame
     bin's rows is the mean over its days. Returns columns fab, date, q05, q25, median, q75, q95,
     mean, n (replications).
     """
-    qcols = [("median" if q == 0.5 else _qcol(q)) for q in FAN_QUANTILES]
+    qcols = [("median" if q == 0.5 else quantile_column(q)) for q in FAN_QUANTILES]
     cols = ["fab", "date"] + qcols + ["mean", "n"]
     if daily.empty:
         return pd.DataFrame(columns=cols)

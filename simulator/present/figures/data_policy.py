@@ -17,7 +17,7 @@ def _split_materials(value) -> tuple:
     return tuple(m.strip() for m in str(value).split(";") if m.strip())
 
 
-def _applies(materials: tuple, material: Optional[str]) -> bool:
+def applies_to(materials: tuple, material: Optional[str]) -> bool:
     return material is None or not materials or material in materials
 
 
@@ -86,7 +86,7 @@ def regime_timeline(policy_events: pd.DataFrame, materials: Sequence[str], start
     for m in materials:
         seg_start, regime = t_start, "bulk"
         for ev in marks.itertuples(index=False):
-            if ev.kind != "set_regime" or not _applies(ev.materials, m):
+            if ev.kind != "set_regime" or not applies_to(ev.materials, m):
                 continue
             new = str(ev.regime) if isinstance(ev.regime, str) and ev.regime else regime
             when = min(max(ev.date, t_start), t_end)

@@ -129,14 +129,14 @@ def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
 
 def _draw_activity(axes, activity: pd.DataFrame, materials: List[str], marks: pd.DataFrame,
                    info: dict) -> set:
-    start, end = S._run_span(info, list(activity["month"]) or [pd.Timestamp("2018-01-01")])
+    start, end = S.run_span(info, list(activity["month"]) or [pd.Timestamp("2018-01-01")])
     totals = licence_totals(activity).set_index(["material", "regime"])
     offset = pd.Timedelta(days=14)  # each month at its middle
     drawn = set()
     top = max(float(activity[["applications", "approvals"]].max().max()) if len(activity)
               else 1.0, 1.0)
     for j, (ax, m) in enumerate(zip(axes, materials)):
-        S._date_axis(ax, start, end)
+        S.date_axis(ax, start, end)
         d = activity[activity["material"] == m]
         notes = []
         for regime in REGIME_ORDER + sorted(set(d["regime"]) - set(REGIME_ORDER)):
@@ -154,7 +154,7 @@ def _draw_activity(axes, activity: pd.DataFrame, materials: List[str], marks: pd
             notes.append(f"{S.REGIME_NAMES.get(regime, regime)}: {t['applications']:,.1f} "
                          f"applied, {t['approvals']:,.1f} approved")
         ax.set_ylim(0, top / 0.64)  # headroom for the totals box in the upper right
-        rows = S._mark_events(ax, marks, m)
+        rows = S.mark_events(ax, marks, m)
         ax.set_title(S.material_name(info, m), loc="left", pad=6 + 15 * rows)
         if notes:
             ax.text(0.99, 0.97, "Per run, whole horizon:\n" + "\n".join(notes),
@@ -180,10 +180,10 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
         pend = (~_as_bool(licences["pre_start"])) & (licences["outcome"].astype(str) == "pending")
         pending = int(pend.sum())
     footer = [
-        S._source_line(info) + " (a) Review time = decision date − application date, for "
+        S.source_line(info) + " (a) Review time = decision date − application date, for "
         "approved applications made during the run (licences granted before the run are "
         "excluded). Boxes: quartiles; whiskers: 5th–95th percentile; dots: applications. Days "
-        f"to first approval: from {S._fmt_date(ctx['shock'])} to the first approved non-bulk "
+        f"to first approval: from {S.format_date(ctx['shock'])} to the first approved non-bulk "
         "licence for the item (special bulk counts for every grade); circles: replications; "
         "stars: observed 2019."
         + (f" Not shown: {pending:,} application{'s' if pending != 1 else ''} still pending at "
@@ -191,11 +191,11 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
         "(b) Applications by month applied, approvals by month decided, mean across "
         f"{n_rep} replications; licences held before the run are not counted. Bulk licences are "
         "exporter-wide (one per exporter and material), so they are few.",
-        S._event_key(marks, info),
+        S.event_key(marks, info),
     ]
     top_h = 0.42 * len(ordered) + 1.9
     bottom_h = 4.3
-    fig, body = S._new_figure((13, top_h + bottom_h + 1.9), footer)
+    fig, body = S.new_figure((13, top_h + bottom_h + 1.9), footer)
     top, bottom = body.subfigures(2, 1, height_ratios=[top_h, bottom_h], hspace=0.02)
     ax = top.subplots()
     review_handles = _draw_review_times(ax, ordered, ys, ctx, n_rep) if ordered else []
@@ -217,7 +217,7 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
     handles += [Line2D([], [], color="#444444", lw=1.5, label="Applications"),
                 Line2D([], [], color="#444444", lw=1.3, linestyle=(0, (2.5, 1.5)),
                        label="Approvals")]
-    handles += S._event_handle(marks)
+    handles += S.event_handle(marks)
     bottom.legend(handles=handles, loc="outside lower center", ncols=5)
     body.suptitle(f"Licence pipeline — scenario {info.get('scenario', '?')}")
-    return S._save(fig, out_dir, "licence_pipeline")
+    return S.save_figure(fig, out_dir, "licence_pipeline")

@@ -19,17 +19,17 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
     materials = [m for m in info.get("materials", {}) if m in set(flows["material"])]
     materials += sorted(set(flows["material"]) - set(materials))
     months = list(flows["month"]) or [pd.Timestamp("2018-01-01")]
-    start, end = S._run_span(info, months)
+    start, end = S.run_span(info, months)
     origins = [o for o in S.ORIGIN_ORDER if o in set(flows["origin"])]
     origins += sorted(set(flows["origin"]) - set(origins))
     footer = [
-        S._source_line(info) + " Korean customs view: imports only (domestic supply excluded), "
+        S.source_line(info) + " Korean customs view: imports only (domestic supply excluded), "
         "all grades summed. Stacks: mean across replications, tonnes per month. Japan's share: "
         f"median across replications, shaded {S.BAND[0]:.0%}–{S.BAND[1]:.0%}.",
-        S._event_key(marks, info),
+        S.event_key(marks, info),
     ]
     n = max(len(materials), 1)
-    fig, body = S._new_figure((4.3 * n + 0.6, 7.2), footer)
+    fig, body = S.new_figure((4.3 * n + 0.6, 7.2), footer)
     axes = body.subplots(2, n, sharex=True, squeeze=False, height_ratios=[2.2, 1])
     offset = pd.Timedelta(days=14)  # plot each month at its middle
     for j, m in enumerate(materials):
@@ -41,29 +41,29 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
         ax.stackplot(x, [f[o].to_numpy() for o in cols],
                      colors=[S.ORIGIN_COLOURS.get(o, "#999999") for o in cols],
                      edgecolor="white", linewidth=0.4)
-        S._date_axis(ax, start, end, labels=False)
+        S.date_axis(ax, start, end, labels=False)
         ax.set_ylim(0, None)
         ax.margins(y=0.05)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        rows = S._mark_events(ax, marks, m)
+        rows = S.mark_events(ax, marks, m)
         name = S.material_name(info, m)
-        ax.set_title(f"{name}" + (" (all grades)" if len(S._grades_of(info, m)) > 1 else ""),
+        ax.set_title(f"{name}" + (" (all grades)" if len(S.grades_of(info, m)) > 1 else ""),
                      loc="left", pad=6 + 15 * rows)
         s = share[share["material"] == m]
         ax2.fill_between(s["month"] + offset, s["low"], s["high"], color=S.ORIGIN_COLOURS["JP"],
                          alpha=0.2, lw=0)
         ax2.plot(s["month"] + offset, s["median"], color=S.ORIGIN_COLOURS["JP"], lw=1.6,
                  label=f"_share_{m}")  # leading underscore: kept out of legends
-        S._date_axis(ax2, start, end)
+        S.date_axis(ax2, start, end)
         ax2.set_ylim(0, 100)
         ax2.set_yticks([0, 25, 50, 75, 100])
-        S._mark_events(ax2, marks, m, numbers=False)
+        S.mark_events(ax2, marks, m, numbers=False)
         if j == 0:
             ax.set_ylabel("Imports (tonnes per month)")
             ax2.set_ylabel("Japan's share (%)")
     handles = [Patch(facecolor=S.ORIGIN_COLOURS.get(o, "#999999"), label=S.origin_name(info, o))
                for o in origins]
-    handles += S._event_handle(marks)
+    handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Korea's monthly imports by origin — scenario {info.get('scenario', '?')}")
-    return S._save(fig, out_dir, "monthly_imports")
+    return S.save_figure(fig, out_dir, "monthly_imports")

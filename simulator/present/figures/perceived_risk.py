@@ -25,17 +25,17 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                         out_dir: Path) -> List[Path]:
     series = risk_series(daily)
     materials = [m for m in info.get("materials", {}) if m in set(series["material"])]
-    start, end = S._run_span(info, list(series["date"]) or [pd.Timestamp("2018-01-01")])
+    start, end = S.run_span(info, list(series["date"]) or [pd.Timestamp("2018-01-01")])
     footer = [
-        S._source_line(info) + " Perceived per-fortnight probability that a Japanese shipment is "
+        S.source_line(info) + " Perceived per-fortnight probability that a Japanese shipment is "
         "refused or held up, as buyers see it: raised by signals (press leaks), news intensity "
         "(Kim 2024's probit of articles per fortnight) and tightening regimes, lowered by a lift, "
         "decaying to a floor once a dispute has begun. It sets the fabs' stockpile targets and the "
         "effective cost of Japanese supply. Lines of materials that received the same signals "
         "coincide.",
-        S._event_key(marks, info) or "No policy events in this scenario.",
+        S.event_key(marks, info) or "No policy events in this scenario.",
     ]
-    fig, body = S._new_figure((12, 4.6), footer)
+    fig, body = S.new_figure((12, 4.6), footer)
     ax = body.subplots()
     handles = []
     for i, m in enumerate(materials):
@@ -44,13 +44,13 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
         ax.plot(s["date"], s["perceived_risk"], color=colour, ls=style, lw=1.8)
         handles.append(Line2D([], [], color=colour, ls=style, lw=1.8,
                               label=S.material_name(info, m)))
-    S._date_axis(ax, start, end)
+    S.date_axis(ax, start, end)
     ax.set_ylim(0, max(0.5, float(series["perceived_risk"].max()) * 1.1 if len(series) else 0.5))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("perceived risk (probability)")
-    rows = S._mark_events(ax, marks, None)
+    rows = S.mark_events(ax, marks, None)
     ax.set_title("Perceived risk of Japanese supply", loc="left", pad=6 + 15 * rows)
-    handles += S._event_handle(marks)
+    handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Perceived risk — scenario {info.get('scenario', '?')}")
-    return S._save(fig, out_dir, "perceived_risk")
+    return S.save_figure(fig, out_dir, "perceived_risk")

@@ -15,16 +15,16 @@ from .data_policy import regime_timeline
 def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info: dict,
                          out_dir: Path) -> List[Path]:
     materials = list(info.get("materials", {})) or ["all"]
-    start, end = S._run_span(info, [pd.Timestamp("2018-01-01"), pd.Timestamp("2024-12-31")])
+    start, end = S.run_span(info, [pd.Timestamp("2018-01-01"), pd.Timestamp("2024-12-31")])
     tl = regime_timeline(policy_events, materials, start, end)
     footer = [
-        S._source_line(info) + " Regime per material as set by the scenario's policy events; "
+        S.source_line(info) + " Regime per material as set by the scenario's policy events; "
         "every material starts under bulk (general) licensing.",
-        S._event_key(marks, info) or "No policy events in this scenario.",
+        S.event_key(marks, info) or "No policy events in this scenario.",
     ]
-    fig, body = S._new_figure((12, 0.75 * len(materials) + 2.4), footer)
+    fig, body = S.new_figure((12, 0.75 * len(materials) + 2.4), footer)
     ax = body.subplots()
-    S._date_axis(ax, start, end)
+    S.date_axis(ax, start, end)
     ax.grid(False, axis="y")
     ax.set_axisbelow(True)
     for i, m in enumerate(materials):
@@ -34,7 +34,7 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
                            facecolors=S.REGIME_COLOURS.get(seg.regime, "#999999"),
                            edgecolor="white", lw=1)
             # label inside the bar only where it fits (~6 pt per character at 9.5 pt)
-            width_pt = (x1 - x0) * S._axes_width_pt(fig, ax) / max(ax.get_xlim()[1]
+            width_pt = (x1 - x0) * S.axes_width_pt(fig, ax) / max(ax.get_xlim()[1]
                                                                    - ax.get_xlim()[0], 1)
             name = S.REGIME_NAMES.get(seg.regime, seg.regime)
             if width_pt > 6.2 * len(name) + 8:
@@ -44,12 +44,12 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
                   [S.material_name(info, m) for m in materials])
     ax.set_ylim(len(materials) - 0.4, -0.6)
     ax.tick_params(axis="y", length=0)
-    rows = S._mark_events(ax, marks, None)
+    rows = S.mark_events(ax, marks, None)
     ax.set_title("Export licensing regime for Korea", loc="left", pad=6 + 15 * rows)
     present = [r for r in S.REGIME_COLOURS if r in set(tl["regime"])]
     handles = [Patch(facecolor=S.REGIME_COLOURS[r], label=f"{S.REGIME_NAMES[r]} licensing")
                for r in present]
-    handles += S._event_handle(marks)
+    handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Policy timeline — scenario {info.get('scenario', '?')}")
-    return S._save(fig, out_dir, "policy_timeline")
+    return S.save_figure(fig, out_dir, "policy_timeline")

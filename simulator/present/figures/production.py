@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from . import style as S
+from .axes import AT_PLAN, disruption_window
 from .data import lost_production, production_series
 
 
@@ -21,27 +22,6 @@ def _ylim(data: pd.DataFrame) -> tuple:
     return max(low, 0.0), 103.0
 
 
-AT_PLAN = 99.5  # % of planned output counted as "at plan" when choosing the time window
-
-
-def disruption_window(data: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                      shock: pd.Timestamp, column: str = "q05") -> tuple:
-    """The time window the output curves show: from a quarter before the shock (or before the
-    first dip) to half a year after the last week in which any fab's `column` (default: the 5th
-    percentile) is below AT_PLAN, on quarter boundaries; the whole run when that covers most
-    of it anyway."""
-    below = data.loc[data[column] < AT_PLAN, "date"]
-    if below.empty:
-        return start, end
-    lo = min(shock, below.min()) - pd.Timedelta(days=90)
-    hi = below.max() + pd.Timedelta(days=180)
-    lo = max(start, lo.to_period("Q").start_time)
-    hi = min(end, (hi.to_period("Q") + 1).start_time)
-    if (hi - lo).days > 0.6 * (end - start).days:
-        return start, end
-    return lo, hi
-
-
 def _draw_lost(ax, lost: pd.DataFrame, fabs: List[str], info: dict, styles: dict) -> None:
     ax.set_axisbelow(True)
     ax.grid(False, axis="y")
@@ -49,7 +29,7 @@ def _draw_lost(ax, lost: pd.DataFrame, fabs: List[str], info: dict, styles: dict
     ax.set_xlabel("% of planned output lost\nafter the shock")
     lost = lost.set_index("fab")
     ys = np.arange(len(fabs))
-    names = [S._fab_name(info, f) for f in fabs]
+    names = [S.fab_name(info, f) for f in fabs]
     ax.set_yticks(ys, names)
     ax.set_ylim(len(fabs) - 0.4, -0.6)
     ax.tick_params(axis="y", length=0)
@@ -87,46 +67,46 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
     with their shared notes and legend, in reading order."""
     data = production_series(daily, S.COVER_BIN_DAYS)
     lost = lost_production(kpis)
-    fabs = S._fabs(info, list(data["fab"]) + list(lost["fab"])) or ["?"]
-    styles = S._fab_styles(info, fabs)
-    start, end = S._run_span(info, list(data["date"]) or [pd.Timestamp("2018-01-01")])
+    fabs = S.fab_order(info, list(data["fab"]) + list(lost["fab"])) or ["?"]
+    styles = S.fab_styles(info, fabs)
+    start, end = S.run_span(info, list(data["date"]) or [pd.Timestamp("2018-01-01")])
     shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
     n_rep = int(info.get("replications") or (data["n"].max() if len(data) else 0))
     half_bin = pd.Timedelta(days=S.COVER_BIN_DAYS / 2)
     (i0, i1), (o0, o1) = S.FAN_BANDS
     footer = [
-        S._source_line(info) + " Output = the fab's daily output as % of planned output, "
+        S.source_line(info) + " Output = the fab's daily output as % of planned output, "
         "limited by its scarcest input (fab_production_pct). Curves: each replication's weekly "
         f"mean output; line: median across replications; shaded: middle {i1 - i0:.0%} "
         f"({i0 * 100:.0f}th–{i1 * 100:.0f}th percentile) and {o1 - o0:.0%} "
         f"({o0 * 100:.0f}th–{o1 * 100:.0f}th).",
         "Lost production = % of planned output lost over the post-shock period "
-        f"({S._fmt_date(shock)} to {S._fmt_date(end)}), all inputs together: mean over "
+        f"({S.format_date(shock)} to {S.format_date(end)}), all inputs together: mean over "
         "post-shock days of 100 − output %. Bars: mean across replications; whiskers and "
         "figures in brackets: 95 % confidence interval (kpi_summary: lost_production_pct, "
         "item all).",
-        S._event_key(marks, info),
+        S.event_key(marks, info),
     ]
     w0, w1 = disruption_window(data, start, end, shock)
     if (w0, w1) != (start, end):
-        footer[0] += (f" Time axis zoomed to {S._fmt_date(w0)} – {S._fmt_date(w1)}: outside "
+        footer[0] += (f" Time axis zoomed to {S.format_date(w0)} – {S.format_date(w1)}: outside "
                       f"it every fab's 5th percentile stays at or above {AT_PLAN} % of plan.")
     nrows = len(fabs)
-    fig, body = S._new_figure((13, 1.75 * nrows + 3.3), footer)
+    fig, body = S.new_figure((13, 1.75 * nrows + 3.3), footer)
     left, right = body.subfigures(1, 2, width_ratios=[3.2, 1.25], wspace=0.02)
     axes = np.atleast_1d(left.subplots(nrows, 1, sharex=True, squeeze=False)).ravel()
     for i, (ax, fab) in enumerate(zip(axes, fabs)):
         ax.set_gid(f"production|{fab}")
-        S._date_axis(ax, w0, w1)
-        name = S._fab_name(info, fab)
+        S.date_axis(ax, w0, w1)
+        name = S.fab_name(info, fab)
         # planned output on top: where actual output equals plan the line shows as dashes
         ax.axhline(100.0, color="#000000", lw=0.9, linestyle=(0, (4, 2.5)), zorder=5,
                    label="_planned")
         d = data[data["fab"] == fab]
         if len(d):
-            S._fan(ax, d["date"] + half_bin, d, styles[fab][0], lw=1.5, label=name, zorder=3)
+            S.draw_fan(ax, d["date"] + half_bin, d, styles[fab][0], lw=1.5, label=name, zorder=3)
         ax.set_ylim(*_ylim(data))
-        rows = S._mark_events(ax, marks, None, numbers=(i == 0))
+        rows = S.mark_events(ax, marks, None, numbers=(i == 0))
         ax.set_title(name, loc="left", pad=6 + 15 * rows, fontsize=10.5)
         ax.set_ylabel("Output (%)")
     zoom = (f" (zoomed: {w0:%b %Y} – {w1:%b %Y})" if (w0, w1) != (start, end) else "")
@@ -140,11 +120,11 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
     handles = [Line2D([], [], color="#000000", lw=0.9, linestyle=(0, (4, 2.5)),
                       label="Planned output (100 %)"),
                Line2D([], [], color="#333333", lw=1.8, label="Actual, median")]
-    handles += S._band_handles()
+    handles += S.band_handles()
     handles += [Line2D([], [], color="#000000", lw=1.2, marker="|", markersize=8,
                        label="95 % CI (lost production)")]
-    handles += S._event_handle(marks)
+    handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=4)
     body.suptitle(f"Fab output against plan — scenario {info.get('scenario', '?')} "
                   f"({n_rep} replications)")
-    return S._save(fig, out_dir, "production")
+    return S.save_figure(fig, out_dir, "production")

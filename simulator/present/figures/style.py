@@ -3,7 +3,12 @@
 Okabe-Ito colours stay distinguishable under the common colour-vision deficiencies; lines that
 share a panel also differ by dash pattern so that greyscale prints work. Every figure is a body
 (axes, legend, title) above a notes footer that names the source and explains the numbered
-policy-event marks; `_save` writes PNG (200 dpi) and PDF and closes the figure.
+policy-event marks; `save_figure` writes PNG (200 dpi) and PDF and closes the figure.
+
+This is the figure kit's public module: every figure module draws with its helpers (`new_figure`,
+`date_axis`, `mark_events`, `event_handle`, `fab_order`, `item_order`, `fab_styles`, `item_title`,
+`draw_fan`, `band_handles`, `quantile_column`, `run_span`, `source_line`, `save_figure`, ...) and
+with axes.py's shared axes and labels; no figure module imports another.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
-from .data_policy import _applies  # noqa: E402,F401 (also used by figure modules)
+from .data_policy import applies_to  # noqa: E402,F401 (also used by figure modules)
 from .glyphs import font_family, make_drawable  # noqa: E402
 
 # PDF font subsetting logs every table it prunes at INFO; Hydra's logging would show them all
@@ -106,7 +111,7 @@ EVENT_FONTSIZE = 9
 # ----------------------------------------------------------------------------------------------
 # Labels
 # ----------------------------------------------------------------------------------------------
-def _fmt_date(ts: pd.Timestamp) -> str:
+def format_date(ts: pd.Timestamp) -> str:
     return f"{ts.day} {ts:%b %Y}"
 
 
@@ -116,12 +121,12 @@ def _panel_title(material: str, grade: str, info: dict) -> str:
     return short if (len(grades) <= 1 or not grade) else f"{short}, {grade} grade"
 
 
-def _item_title(item: str, info: dict) -> str:
+def item_title(item: str, info: dict) -> str:
     material, _, grade = item.partition(".")
     return _panel_title(material, grade, info)
 
 
-def _items(info: dict, present: Iterable[str]) -> List[str]:
+def item_order(info: dict, present: Iterable[str]) -> List[str]:
     """material.grade in run_info order, then anything else present in the data."""
     present = list(dict.fromkeys(present))
     ordered = [f"{m}.{g}" for m, mat in info.get("materials", {}).items()
@@ -129,35 +134,35 @@ def _items(info: dict, present: Iterable[str]) -> List[str]:
     return [i for i in ordered if i in present] + [i for i in present if i not in ordered]
 
 
-def _fabs(info: dict, present: Iterable[str]) -> List[str]:
+def fab_order(info: dict, present: Iterable[str]) -> List[str]:
     """Fab ids in run_info order, then any other fab present in the data ("all" never)."""
     known = list(info.get("fabs", {}))
     present = [f for f in dict.fromkeys(present) if f != "all"]
     return [f for f in known if f in present] + sorted(set(present) - set(known))
 
 
-def _fab_name(info: dict, fab: str) -> str:
+def fab_name(info: dict, fab: str) -> str:
     return info.get("fabs", {}).get(fab, fab)
 
 
-def _fab_styles(info: dict, fabs: Iterable[str]) -> Dict[str, tuple]:
+def fab_styles(info: dict, fabs: Iterable[str]) -> Dict[str, tuple]:
     """(colour, dash) per fab, by run_info order so that a fab looks the same in every figure."""
     order = list(info.get("fabs", {})) + sorted(set(fabs) - set(info.get("fabs", {})))
     return {f: (LINE_COLOURS[i % len(LINE_COLOURS)], LINE_STYLES[i % len(LINE_STYLES)])
             for i, f in enumerate(order)}
 
 
-def _grades_of(info: dict, material: str) -> List[str]:
+def grades_of(info: dict, material: str) -> List[str]:
     return list(info.get("materials", {}).get(material, {}).get("grades", []))
 
 
-def _run_span(info: dict, fallback: Sequence[pd.Timestamp]):
+def run_span(info: dict, fallback: Sequence[pd.Timestamp]):
     start = pd.Timestamp(info["start_date"]) if info.get("start_date") else min(fallback)
     end = pd.Timestamp(info["end_date"]) if info.get("end_date") else max(fallback)
     return start, end
 
 
-def _source_line(info: dict) -> str:
+def source_line(info: dict) -> str:
     return (f"Source: simulated, scenario {info.get('scenario', '?')}, "
             f"{info.get('replications', '?')} replications, seed {info.get('seed', '?')}"
             f" (model v{info.get('version', '?')}).")
@@ -166,7 +171,7 @@ def _source_line(info: dict) -> str:
 # ----------------------------------------------------------------------------------------------
 # Axes
 # ----------------------------------------------------------------------------------------------
-def _date_axis(ax, start: pd.Timestamp, end: pd.Timestamp, labels: bool = True) -> None:
+def date_axis(ax, start: pd.Timestamp, end: pd.Timestamp, labels: bool = True) -> None:
     ax.set_xlim(start, end)
     if (end - start).days > 2 * 365:  # the usual multi-year run: year ticks, quarter minors
         # fixed positions: date locators iterate dateutil rules on every draw, which made
@@ -190,7 +195,7 @@ def _date_axis(ax, start: pd.Timestamp, end: pd.Timestamp, labels: bool = True) 
     ax.grid(True, axis="x", which="major", color="#ececec", linewidth=0.6)
 
 
-def _axes_width_pt(fig, ax) -> float:
+def axes_width_pt(fig, ax) -> float:
     # positions before the layout engine runs are close enough to space the event markers
     # (positions are fractions of the root figure, also for axes in a subfigure)
     try:
@@ -217,7 +222,7 @@ def _compress_numbers(nums: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def _mark_events(ax, marks: pd.DataFrame, material: Optional[str] = None,
+def mark_events(ax, marks: pd.DataFrame, material: Optional[str] = None,
                  numbers: bool = True, light: bool = False) -> int:
     """Dashed vertical line per policy event; numbered markers above the axes.
 
@@ -226,11 +231,11 @@ def _mark_events(ax, marks: pd.DataFrame, material: Optional[str] = None,
     Returns the number of marker rows (for the title pad).
     """
     x0, x1 = ax.get_xlim()
-    rel = [ev for ev in marks.itertuples(index=False) if _applies(ev.materials, material)
+    rel = [ev for ev in marks.itertuples(index=False) if applies_to(ev.materials, material)
            and x0 <= mdates.date2num(ev.date) <= x1]  # a zoomed axis shows only its events
     if not rel:
         return 0
-    width_pt = _axes_width_pt(ax.figure, ax)
+    width_pt = axes_width_pt(ax.figure, ax)
     pt_per_day = width_pt / max(x1 - x0, 1.0)
     for ev in rel:
         ax.axvline(ev.date, color=EVENT_COLOUR if not light else "#9a9a9a",
@@ -264,7 +269,7 @@ def _mark_events(ax, marks: pd.DataFrame, material: Optional[str] = None,
     return len(row_right)
 
 
-def _event_handle(marks: pd.DataFrame) -> list:
+def event_handle(marks: pd.DataFrame) -> list:
     """Legend entry for the event lines, only when there are events to explain."""
     if marks.empty:
         return []
@@ -272,7 +277,7 @@ def _event_handle(marks: pd.DataFrame) -> list:
                    label="Policy event [n], see notes")]
 
 
-def _event_key(marks: pd.DataFrame, info: Optional[dict] = None) -> str:
+def event_key(marks: pd.DataFrame, info: Optional[dict] = None) -> str:
     """The key that explains the numbered event markers, for the notes footer.
 
     A `scenarios` column (comparison figures) names the runs an event belongs to when it is not
@@ -287,7 +292,7 @@ def _event_key(marks: pd.DataFrame, info: Optional[dict] = None) -> str:
                                     for m in ev["materials"]) + " only"
         if ev.get("scenarios"):
             scope += "; " + ", ".join(ev["scenarios"])
-        parts.append(f"[{ev['number']}] {ev['label']} ({_fmt_date(ev['date'])}{scope})")
+        parts.append(f"[{ev['number']}] {ev['label']} ({format_date(ev['date'])}{scope})")
     return "Policy events: " + ";  ".join(parts) + "."
 
 
@@ -303,7 +308,7 @@ def _wrap(paragraphs: Iterable[str], fig_width_in: float) -> List[str]:
     return lines
 
 
-def _new_figure(figsize, footer: Iterable[str]):
+def new_figure(figsize, footer: Iterable[str]):
     """A figure split into a body (returned, for axes, legend and title) and a notes footer.
 
     The footer is its own subfigure so that the layout engine keeps the legend, axes and notes
@@ -321,7 +326,7 @@ def _new_figure(figsize, footer: Iterable[str]):
     return fig, body
 
 
-def _band_handles(colour: str = "#777777") -> list:
+def band_handles(colour: str = "#777777") -> list:
     """Legend entries for the two fan-chart bands."""
     (i0, i1), (o0, o1) = FAN_BANDS
     inner = f"{(i1 - i0):.0%} of replications ({i0 * 100:.0f}th–{i1 * 100:.0f}th pct)"
@@ -330,20 +335,20 @@ def _band_handles(colour: str = "#777777") -> list:
                   label=f"{(o1 - o0):.0%} ({o0 * 100:.0f}th–{o1 * 100:.0f}th pct)")]
 
 
-def _fan(ax, x, d: pd.DataFrame, colour: str, **line_kw):
+def draw_fan(ax, x, d: pd.DataFrame, colour: str, **line_kw):
     """Median line with the 90 % and 50 % bands (columns q05, q25, median, q75, q95)."""
     (i0, i1), (o0, o1) = FAN_BANDS
-    ax.fill_between(x, d[_qcol(o0)], d[_qcol(o1)], color=colour, alpha=FAN_ALPHA[1], lw=0)
-    ax.fill_between(x, d[_qcol(i0)], d[_qcol(i1)], color=colour, alpha=FAN_ALPHA[0], lw=0)
+    ax.fill_between(x, d[quantile_column(o0)], d[quantile_column(o1)], color=colour, alpha=FAN_ALPHA[1], lw=0)
+    ax.fill_between(x, d[quantile_column(i0)], d[quantile_column(i1)], color=colour, alpha=FAN_ALPHA[0], lw=0)
     return ax.plot(x, d["median"], color=colour, **line_kw)
 
 
-def _qcol(q: float) -> str:
+def quantile_column(q: float) -> str:
     """Column name of a quantile in fan tables: 0.05 -> 'q05', 0.25 -> 'q25'."""
     return f"q{round(q * 100):02d}"
 
 
-def _save_png(fig, path: Path) -> None:
+def save_png(fig, path: Path) -> None:
     """PNG with an adaptive 256-colour palette: charts have few colours, and the palette makes
     the file (and the report that embeds it) about a third of full colour's size with no
     visible change."""
@@ -357,7 +362,7 @@ def _save_png(fig, path: Path) -> None:
                                       dither=Image.Dither.NONE).save(path, optimize=True)
 
 
-def _save(fig, out_dir: Path, name: str) -> List[Path]:
+def save_figure(fig, out_dir: Path, name: str) -> List[Path]:
     """Write PNG and PDF, and close the figure whatever happens (sweeps make many).
 
     The layout is computed once, for the PNG; the PDF reuses it (same size in inches, so the
@@ -365,7 +370,7 @@ def _save(fig, out_dir: Path, name: str) -> List[Path]:
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
     try:
         make_drawable(fig)  # no empty boxes, no warning per missing glyph
-        _save_png(fig, paths[0])
+        save_png(fig, paths[0])
         fig.set_layout_engine("none")
         fig.savefig(paths[1])
     finally:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
-from .tornado import output_label
+from .axes import output_label
 
 MAX_KPIS = 3  # the figure's rows: lost output and the first time-to-survive and imports KPIs
 
@@ -64,7 +64,7 @@ def _lines(done, params, kpis, scenarios, out_dir: Path, info) -> List[Path]:
     groups = sorted(done[series].unique()) if series != "scenario" else scenarios
     shape = (f"Lines: mean against {x}, one per {series}; bands: 95 % intervals."
              + (f" Panels: {', '.join(panels)}." if panels else ""))
-    fig, body = S._new_figure((4.6 * len(combos) + 1.2, 3.3 * len(kpis) + 1.2), _footer(done, shape))
+    fig, body = S.new_figure((4.6 * len(combos) + 1.2, 3.3 * len(kpis) + 1.2), _footer(done, shape))
     axes = np.atleast_2d(body.subplots(len(kpis), len(combos), squeeze=False))
     for (i, kpi), (j, combo) in itertools.product(enumerate(kpis), enumerate(combos)):
         ax = axes[i, j]
@@ -87,13 +87,13 @@ def _lines(done, params, kpis, scenarios, out_dir: Path, info) -> List[Path]:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     body.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), frameon=False)
     body.suptitle("Sweep: " + " × ".join(params), fontsize=12, fontweight="bold")
-    return S._save(fig, out_dir, "sweep")
+    return S.save_figure(fig, out_dir, "sweep")
 
 
 def _heatmaps(done, params, kpis, scenarios, out_dir: Path, info) -> List[Path]:
     x, y = params
     shape = f"Heatmaps: mean of each measure over {x} and {y}, a column per scenario."
-    fig, body = S._new_figure((4.8 * len(scenarios) + 1.2, 3.6 * len(kpis) + 1.2),
+    fig, body = S.new_figure((4.8 * len(scenarios) + 1.2, 3.6 * len(kpis) + 1.2),
                               _footer(done, shape))
     axes = np.atleast_2d(body.subplots(len(kpis), len(scenarios), squeeze=False))
     for (i, kpi), (j, sc) in itertools.product(enumerate(kpis), enumerate(scenarios)):
@@ -112,4 +112,4 @@ def _heatmaps(done, params, kpis, scenarios, out_dir: Path, info) -> List[Path]:
                      fontsize=10)
         body.colorbar(image, ax=ax, shrink=0.85)
     body.suptitle(f"Sweep: {x} × {y}", fontsize=12, fontweight="bold")
-    return S._save(fig, out_dir, "sweep")
+    return S.save_figure(fig, out_dir, "sweep")

@@ -10,37 +10,14 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
-from simulator.config.kpis import parse_kpi_column
-
-
-_KPI_NAMES = {
-    "lost_production_pct": "output lost, %", "tts_days": "time to survive, days",
-    "ttr_days": "time to recover, days", "stockout_days": "days short",
-    "fill_rate_pct": "fill rate, %",
-}
-
-
-def output_label(column: str, info: dict = None) -> str:
-    """`kpi[fab|item]` -> a reader's title: 'HF, gas grade: time to survive, days'."""
-    kpi, fab, item = parse_kpi_column(column)
-    if kpi.startswith("imports_jp_rel_"):
-        what = f"imports from Japan ÷ pre-shock ({kpi.removeprefix('imports_jp_rel_')})"
-    elif kpi.startswith("japan_share_pct_"):
-        what = f"Japan's share of imports, % ({kpi.removeprefix('japan_share_pct_')})"
-    else:
-        what = _KPI_NAMES.get(kpi, kpi)
-    material, _, grade = item.partition(".")
-    where = ("all fabs" if item == "all" else
-             S.material_name(info, material) + (f", {grade} grade" if grade and grade != "standard" else ""))
-    fab_part = "" if fab == "all" else f" ({fab})"
-    return f"{where}{fab_part}: {what}"
+from .axes import output_label
 
 
 def plot_tornado(indices: pd.DataFrame, title: str, footer: List[str], out_dir: Path,
                  info: dict = None) -> List[Path]:
     outputs = list(dict.fromkeys(indices["output"]))
     n_par = indices["parameter"].nunique()
-    fig, body = S._new_figure((6.2 * len(outputs), 1.2 + 0.55 * n_par + 1.0), footer)
+    fig, body = S.new_figure((6.2 * len(outputs), 1.2 + 0.55 * n_par + 1.0), footer)
     axes = np.atleast_1d(body.subplots(1, len(outputs), sharey=False))
     for ax, out in zip(axes, outputs):
         d = indices[indices["output"] == out].sort_values("ST", na_position="first")
@@ -61,4 +38,4 @@ def plot_tornado(indices: pd.DataFrame, title: str, footer: List[str], out_dir: 
     body.suptitle(title, fontsize=13, fontweight="bold")
     handles, labels = axes[0].get_legend_handles_labels()
     body.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
-    return S._save(fig, out_dir, "tornado")
+    return S.save_figure(fig, out_dir, "tornado")

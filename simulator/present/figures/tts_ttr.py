@@ -8,95 +8,26 @@ Shared with the comparison figure: the row layout (`tts_rows`) and the day axis 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Tuple
+from typing import List
 
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from simulator.analysis.intervals import censored_runs
 
 from . import style as S
 from .data import tts_ttr
-from .data_licences import _group_label
+from .axes import MARKERS, day_axis, horizon_days, row_labels, tts_rows, whisker
 
 # kpi -> (legend label, colour, marker, lane offset within the row; y grows downwards)
-MARKERS = {
-    "tts_days": ("Time to survive, simulated (first shortfall)", S.TTS_COLOUR, "o", -0.25),
-    "tts_buffer_days": ("Time to survive, buffer only (stock ÷ Japan's share of use)",
-                        S.BUFFER_COLOUR, "D", 0.0),
-    "ttr_days": ("Time to recover (deliveries back to ≥ 95 % of need)", S.TTR_COLOUR, "s", 0.25),
-}
-LINTHRESH = 10.0  # days: linear below, logarithmic above
-BEYOND = 3.5  # the axis runs to this multiple of the horizon: room for "no shortfall"
-
-
-def tts_rows(fab_items: List[Tuple[str, str]], info: dict):
-    """y position of each (fab, item) row and of each fab's header row, top-down, with a gap
-    between fabs. Returns (rows: {(fab, item): y}, headers: {fab: y}, bottom)."""
-    rows, headers, y = {}, {}, 0.0
-    for fab in S._fabs(info, [f for f, _ in fab_items]):
-        headers[fab] = y
-        y += 0.85
-        for item in S._items(info, [i for f, i in fab_items if f == fab]):
-            rows[(fab, item)] = y
-            y += 1.0
-        y += 0.35
-    return rows, headers, y - 0.35
-
-
-def horizon_days(info: dict) -> float:
-    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
-    end = pd.Timestamp(info.get("end_date", "2024-12-31"))
-    return float(max((end - shock).days, 1))
-
-
-def day_axis(ax, horizon: float, label: str, beyond: float = BEYOND) -> None:
-    """Symmetric-log day axis from 0 to `beyond` x the horizon, with the horizon marked."""
-    ax.set_xscale("symlog", linthresh=LINTHRESH, linscale=0.45)
-    ax.set_xlim(0, horizon * beyond)
-    ticks = [t for t in (0, 10, 30, 100, 300, 1000, 3000) if t < horizon * 0.8]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
-    ax.grid(True, axis="x", color="#e3e3e3", lw=0.6)
-    ax.grid(False, axis="y")
-    ax.axvspan(horizon, horizon * beyond, color="#f2f2f2", lw=0, zorder=0)
-    ax.axvline(horizon, color="#555555", lw=0.9, zorder=1)
-    room = beyond >= 1.5  # label right of the line where the axis goes on, else left of it
-    ax.annotate(f"end of run\n({horizon:,.0f} d)", xy=(horizon, 1.0),
-                xycoords=("data", "axes fraction"), xytext=(4 if room else -4, 2),
-                textcoords="offset points", ha="left" if room else "right", va="bottom",
-                fontsize=S.NOTE_FONTSIZE, color="#555555", annotation_clip=False)
-    ax.set_xlabel(label)
-
-
-def row_labels(ax, rows: dict, headers: dict, bottom: float, info: dict) -> None:
-    ticks = [(y, S._fab_name(info, f), True) for f, y in headers.items()]
-    ticks += [(y, _group_label(item, info), False) for (_, item), y in rows.items()]
-    ticks.sort()
-    ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
-    for tick, (_, _, bold) in zip(ax.get_yticklabels(), ticks):
-        if bold:
-            tick.set_fontweight("bold")
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(bottom + 0.6, -0.6)
-    for (_, _), y in rows.items():  # faint guide per row
-        ax.axhline(y, color="#f0f0f0", lw=0.6, zorder=0)
-
-
-def whisker(ax, y, mean, low, high, colour, label, lw=1.4):
-    if not (np.isnan(low) or np.isnan(high)):
-        ax.plot([low, high], [y, y], color=colour, lw=lw, solid_capstyle="butt", zorder=3,
-                label=f"_ci|{label}")
 
 
 def _footer(info: dict, shock) -> List[str]:
     """What the markers and whiskers are, under the figure."""
     return [
-        S._source_line(info) + f" Days counted from the shock ({S._fmt_date(shock)}). Markers: "
+        S.source_line(info) + f" Days counted from the shock ({S.format_date(shock)}). Markers: "
         "time to survive and to recover, Kaplan-Meier median across replications (a run without "
         "a shortfall, or without recovery, is censored at the end of the run; right-hand notes "
         "count them), whiskers its 95 % interval, reaching the grey zone when it does not close "
@@ -119,7 +50,7 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     censored = data["censored"].fillna(0.0)
     partial = (data["kpi"] == "tts_days") & (censored > 0) & (censored < 1) & data["mean"].notna()
     footer = _footer(info, shock)
-    fig, body = S._new_figure((13, 0.36 * bottom + 3.6), footer)
+    fig, body = S.new_figure((13, 0.36 * bottom + 3.6), footer)
     ax = body.subplots()
     day_axis(ax, horizon, "Days after the shock (log scale above 10 days)")
     if data.empty:
@@ -162,4 +93,4 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     body.legend(handles=handles, loc="outside lower center", ncols=2)
     body.suptitle(f"Time to survive and time to recover — scenario {info.get('scenario', '?')}"
                   f" ({n_rep} replications)")
-    return S._save(fig, out_dir, "tts_ttr")
+    return S.save_figure(fig, out_dir, "tts_ttr")
