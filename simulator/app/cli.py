@@ -14,6 +14,7 @@ Errors are one line on stderr with exit code 2; nothing half-written is left beh
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -139,24 +140,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", required=True, help="export as CSV (the one format)")
     p.add_argument("run_dir")
     p.set_defaults(func=_export)
-    # listed for --help; main() hands calibrate its own arguments (its own parser)
-    sub.add_parser("calibrate", help="fit the behavioural parameters to OBSERVED.md")
-    sub.add_parser("search", help="smallest parameter value meeting a goal: configs/search/NAME.yaml")
-    sub.add_parser("sensitivity", help="Sobol' indices over configs/sensitivity/NAME.yaml (SALib)")
+    # commands with options of their own: argparse routes them, their own parser reads the rest
+    for name, module, text in (
+            ("calibrate", "simulator.app.calibrate", "fit the behavioural parameters to OBSERVED.md"),
+            ("search", "simulator.app.search",
+             "smallest parameter value meeting a goal: configs/search/NAME.yaml"),
+            ("sensitivity", "simulator.app.sensitivity",
+             "Sobol' indices over configs/sensitivity/NAME.yaml (SALib)")):
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.set_defaults(func=functools.partial(_own_parser, module), own_parser=True)
     return ap
+
+
+def _own_parser(module: str, args) -> int:
+    import importlib
+    return importlib.import_module(module).main(args.rest)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    own = {"search": "simulator.app.search", "sensitivity": "simulator.app.sensitivity",
-           "calibrate": "simulator.app.calibrate"}
-    if argv[:1] and argv[0] in own:  # its own options, --help included, go to its own parser
-        import importlib
-        with refusing() as outcome:
-            outcome.code = importlib.import_module(own[argv[0]]).main(argv[1:])
-        return outcome.code
-    args = parser().parse_args(argv)
+    ap = parser()
+    args, unknown = ap.parse_known_args(argv)
+    if getattr(args, "own_parser", False):
+        args.rest = argv[argv.index(args.command) + 1:]  # all of it, --help included
+    elif unknown:
+        ap.error(f"unrecognized arguments: {' '.join(unknown)}")
     with refusing() as outcome:
         outcome.code = args.func(args)
     return outcome.code

@@ -272,8 +272,7 @@ def test_run_py_accepts_a_value_quoted_as_hydra_allows():
 
 def test_run_py_refuses_a_malformed_observed_file_before_the_run(monkeypatch, tmp_path):
     import simulator.analysis.backtest as bt
-    sys.path.insert(0, str(ROOT))
-    import run as run_py
+    from simulator.app import job as run_py
     (tmp_path / "fine.csv").write_text(HEADER + GOOD_ROW)
     (tmp_path / "broken.csv").write_text(HEADER + "2019-01,hf,JP,tonnes,lots,s,H,\n")
     monkeypatch.setattr(bt, "OBSERVED_DIR", tmp_path)

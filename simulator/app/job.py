@@ -1,0 +1,129 @@
+"""One run of run.py, and the checks before Hydra starts: the body behind run.py's @hydra.main.
+
+`preflight(argv)` is everything that can refuse a command line before Hydra creates a directory
+(the config, Hydra's settings, the output directory, the scenario files, data/observed); `run_job`
+is one run or one sweep job. run.py holds only the entry point and its one failure path.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from simulator.config import hydra as hydra_config
+from simulator.config.validation import ConfigError
+
+EXIT_CONFIG_ERROR = 2
+EXIT_RUN_ERROR = 1
+HELP_FLAGS = ("--help", "-h", "--hydra-help", "--info", "--cfg", "-c")
+
+log = logging.getLogger("run")
+
+
+class JobFailed(SystemExit):
+    """A single run that failed: one line, and its exit code."""
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise JobFailed(code)
+
+
+def _parallel_launcher(hc) -> bool:
+    target = str(hc.launcher.get("_target_", ""))
+    return "joblib" in target or "submitit" in target
+
+
+def run_job(cfg: DictConfig):
+    """One run; in a sweep (-m), one job. A job's failure is recorded in its folder (FAILED.txt)
+    and listed in the sweep summary; it never stops the other jobs. A job whose folder already
+    holds a complete run of the same config is skipped (a re-run sweep finishes what is missing)."""
+    from simulator.app.objective import FAILED, objective
+    from simulator.app.pipeline import execute, record_failure
+    from simulator.store.run_dir import begin_failure_record, run_complete
+
+    hc = HydraConfig.get()
+    in_sweep = hc.mode == RunMode.MULTIRUN
+    scenario = hc.runtime.choices["scenario"]
+    out = Path(hc.runtime.output_dir)
+    digest = hydra_config.config_hash(cfg)
+    if in_sweep and run_complete(out, digest):
+        log.info("%s: complete already (same config), skipped", out.name)
+        return objective(hydra_config.to_params(cfg, scenario), out)
+    try:  # before anything that can fail: a kill from here on leaves a record that says so
+        begin_failure_record(out)
+    except OSError as exc:
+        message = f"cannot write in {out}: {type(exc).__name__}: {exc}"
+        if not in_sweep:
+            _fail(message, EXIT_RUN_ERROR)
+        log.error(message)
+        return FAILED if cfg.get("run", {}).get("objective") else None
+    try:
+        params = hydra_config.to_params(cfg, scenario)
+    except ConfigError as exc:
+        record_failure(out, f"ConfigError: {exc}")
+        if not in_sweep:
+            _fail(str(exc), EXIT_CONFIG_ERROR)
+        log.error("%s: %s", out.name, exc)
+        return FAILED if cfg.get("run", {}).get("objective") else None
+    # jobs launched in parallel (hydra/launcher=parallel, submitit) already use the cores: their
+    # replications run in one process unless run.workers was set
+    workers = 1 if in_sweep and params.run.workers == 0 and _parallel_launcher(hc) else None
+    started = time.perf_counter()
+    try:
+        execute(params, out, digest, overrides=list(hc.overrides.task), workers=workers)
+    except Exception as exc:  # recorded in FAILED.txt with its traceback; one line here
+        message = f"run failed while writing {out}: {type(exc).__name__}: {exc} (see FAILED.txt)"
+        if not in_sweep:
+            _fail(message, EXIT_RUN_ERROR)
+        log.error(message)
+        return objective(params, None)
+    from simulator.store.run_dir import read_info
+    log.info("%s: %d replications in %.1f s -> %s", scenario, read_info(out)["replications"],
+             time.perf_counter() - started, out)
+    return objective(params, out)  # None unless run.objective is set (a sweeper's policy search)
+
+
+def observed_problem() -> Optional[str]:
+    """Every run ends with its backtest: a malformed file in data/observed/ is refused before the
+    run starts (one line), not after its replications."""
+    from simulator.analysis.backtest import ObservedDataError, default_files, load_observed
+    try:
+        for path in default_files():
+            load_observed(path)
+    except ObservedDataError as exc:
+        return str(exc)
+    return None
+
+
+def broken_scenarios_text() -> str:
+    """With --help: the scenario files that cannot be used, and why (the others still run)."""
+    broken = hydra_config.broken_scenarios()
+    if not broken:
+        return ""
+    lines = ["Broken scenario files (fix them to use them; every other scenario runs):"]
+    lines += [f"  {name}: {problem}" for name, problem in broken.items()]
+    return "\n".join(lines) + "\n"
+
+
+def preflight(argv: Sequence[str]) -> Optional[str]:
+    """A one-line error for a command line that cannot run, or None: checked before Hydra
+    creates anything."""
+    try:
+        hydra_config.register()
+    except ConfigError as exc:
+        return str(exc)
+    if any(a in ("--help", "-h") for a in argv):
+        print(broken_scenarios_text())
+    problem = hydra_config.check_command_line(argv)
+    if problem:
+        return problem
+    if not any(a.split("=")[0] in HELP_FLAGS for a in argv):
+        return observed_problem()
+    return None
