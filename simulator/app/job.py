@@ -85,7 +85,7 @@ def run_job(cfg: DictConfig):
         log.error(message)
         return objective(params, None)
     from simulator.store.run_dir import read_info
-    log.info("%s: %d replications in %.1f s -> %s", scenario, read_info(out)["replications"],
+    log.info("%s: %d replications in %.1f s -> %s", scenario, read_info(out).replications,
              time.perf_counter() - started, out)
     return objective(params, out)  # None unless run.objective is set (a sweeper's policy search)
 

@@ -39,6 +39,7 @@ from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, run_replication, with_run
 from simulator.experiment.parameter_draws import draws_table
 from simulator.store.integrity import check_run
+from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
                                      as_stored, begin_failure_record, changed_files, load_tables,
                                      mark_complete, mark_status, write_text_atomically,
@@ -50,12 +51,13 @@ log = logging.getLogger(__name__)
 
 
 def write_kpis(params: Params, tables: Dict[str, pd.DataFrame], directory: Path,
-               info: dict) -> pd.DataFrame:
+               info) -> pd.DataFrame:
     return _write_kpis(replication_kpis(params, tables), directory, info)
 
 
-def _write_kpis(long: pd.DataFrame, directory: Path, info: dict) -> pd.DataFrame:
-    summary = summarise(long, followup_days(info["start_date"], info["end_date"], info["shock_date"]))
+def _write_kpis(long: pd.DataFrame, directory: Path, info) -> pd.DataFrame:
+    info = as_run_info(info)
+    summary = summarise(long, followup_days(info.start_date, info.end_date, info.shock_date))
     write_summary(directory, wide(long), summary, info)
     return summary
 

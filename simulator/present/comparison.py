@@ -26,12 +26,15 @@ from simulator.analysis.intervals import t_half_width
 from simulator.config.kpis import parse_kpi_column
 from simulator.present.render import format_estimate
 from simulator.store.run_dir import read_csv_table, read_info, read_replications, run_complete
+from simulator.store.run_info import as_run_info
+
 
 def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
     """The rows of comparison.md, (kpi, fab, item, label, digits), for whatever materials and
     grades the runs have (their run_info): nothing here names a material of the default world."""
+    info = as_run_info(info)
     present = set(zip(table["kpi"], table["fab"], table["item"]))
-    materials = info.get("materials", {})
+    materials = info.materials
     out = [("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2)]
     items = [(m, g) for m, mat in materials.items() for g in mat.get("grades", [])]
     for m, g in items:
@@ -41,7 +44,7 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
                 ("tts_days", "all", f"{m}.{g}",
                  f"{what}: first shortfall, median days after the shock", 0),
                 ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, median days", 0)]
-    windows = info.get("windows", {})
+    windows = info.windows
     # Kim's post-2 window and the after-lift window where the runs define them, else the last
     # window the runs define after the pre-shock one
     chosen = [w for w in ("post2", "after_lift") if w in windows] or [
@@ -74,11 +77,11 @@ def complete_runs(sweep_dir: Path) -> List[Path]:
 def labels_for(runs: Sequence[Path]) -> Dict[str, Path]:
     """Label runs by scenario, adding their other overrides where scenarios repeat."""
     infos = [read_info(d) for d in runs]
-    scenarios = [i["scenario"] for i in infos]
+    scenarios = [i.scenario for i in infos]
     out = {}
     for d, info in zip(runs, infos):
-        label = info["scenario"]
-        extra = [o for o in info.get("overrides", []) if not o.startswith(("scenario=", "hydra"))]
+        label = info.scenario
+        extra = [o for o in info.overrides if not o.startswith(("scenario=", "hydra"))]
         if scenarios.count(label) > 1 or (extra and len(set(scenarios)) == 1):
             label = f"{label} [{', '.join(extra)}]" if extra else f"{label} ({d.name})"
         out[label] = d
@@ -90,8 +93,8 @@ def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
     for label, d in runs.items():
         info = read_info(d)
         s = read_csv_table(d, "kpi_summary")
-        extra = ";".join(o for o in info.get("overrides", []) if not o.startswith("scenario="))
-        parts.append(s.assign(label=label, scenario=info["scenario"], overrides=extra, run_dir=d.name))
+        extra = ";".join(o for o in info.overrides if not o.startswith("scenario="))
+        parts.append(s.assign(label=label, scenario=info.scenario, overrides=extra, run_dir=d.name))
     cols = ["label", "scenario", "overrides", "run_dir", "kpi", "fab", "item", "mean", "ci95_low",
             "ci95_high", "n", "censored"]
     return pd.concat(parts, ignore_index=True).reindex(columns=cols)
@@ -99,7 +102,7 @@ def comparison_table(runs: Dict[str, Path]) -> pd.DataFrame:
 
 def reference_label(runs: Dict[str, Path]) -> str:
     for label, d in runs.items():
-        if read_info(d)["scenario"] == "baseline":
+        if read_info(d).scenario == "baseline":
             return label
     return next(iter(runs))
 
@@ -112,7 +115,7 @@ def paired_differences(runs: Dict[str, Path], reference: str) -> pd.DataFrame:
         if label == reference:
             continue
         info = read_info(d)
-        if info["seed"] != ref_info["seed"]:
+        if info.seed != ref_info.seed:
             continue  # different streams: pairing would mean nothing
         other = read_replications(d)
         common_reps = ref.index.intersection(other.index)

@@ -17,6 +17,7 @@ import pandas as pd
 from simulator.analysis.intervals import censored_runs
 from simulator.present.render import Block, format_estimate, to_html, to_markdown
 from simulator.store.run_dir import read_backtest, read_info, read_csv_table, read_params_document
+from simulator.store.run_info import as_run_info
 
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
@@ -119,10 +120,11 @@ class Summary:
 def item_name(info: dict, item: str) -> str:
     """A reader's name for a KPI item: `hf.liquid` -> "HF, liquid", `hf` -> "HF" (the material's
     short name from the run's config; the grade only where the material has several)."""
+    info = as_run_info(info)
     if item == "all":
         return "all materials"
     material, _, grade = item.partition(".")
-    mat = info.get("materials", {}).get(material)
+    mat = info.materials.get(material)
     if mat is None:
         return item
     name = mat.get("short_name") or mat.get("name") or material
@@ -153,7 +155,7 @@ def build_blocks(run_dir: Path) -> List[Block]:
     """The whole report, section by section, from the run directory's saved outputs."""
     info = read_info(run_dir)
     params = read_params_document(run_dir)
-    summary = Summary(read_csv_table(run_dir, "kpi_summary"), info["replications"])
+    summary = Summary(read_csv_table(run_dir, "kpi_summary"), info.replications)
     events = read_csv_table(run_dir, "policy_events", keep_default_na=False)
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
@@ -162,11 +164,12 @@ def build_blocks(run_dir: Path) -> List[Block]:
 
 
 def _intro_blocks(info: dict) -> List[Block]:
-    return [Block("h1", f"Scenario {info['scenario']}"),
-            Block("p", f"Simulated {info['start_date']} to {info['end_date']}: {info['replications']} "
-                       f"replications, root seed {info['seed']}, simulator {info['version']}, "
-                       f"config hash {info['config_hash']}. Disruption metrics count from "
-                       f"{info['shock_date']} (individual licensing in force) in every scenario. "
+    info = as_run_info(info)
+    return [Block("h1", f"Scenario {info.scenario}"),
+            Block("p", f"Simulated {info.start_date} to {info.end_date}: {info.replications} "
+                       f"replications, root seed {info.seed}, simulator {info.version}, "
+                       f"config hash {info.config_hash}. Disruption metrics count from "
+                       f"{info.shock_date} (individual licensing in force) in every scenario. "
                        "Brackets: 95 % intervals across replications: t-intervals for means, "
                        "Wilson for shares of runs, Kaplan-Meier for the median times to survive "
                        "and to recover (a run in which it did not happen is censored at the run's "
@@ -174,6 +177,7 @@ def _intro_blocks(info: dict) -> List[Block]:
 
 
 def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
+    info = as_run_info(info)
     out = [Block("h2", "What changes against the baseline")]
     if events.empty:
         out.append(Block("p", "Nothing: this is the world without the dispute, bulk licensing "
@@ -192,7 +196,7 @@ def _change_blocks(info: dict, events: pd.DataFrame) -> List[Block]:
             out.append(Block("p", f"Perceived risk also follows {len(news)} fortnightly counts of "
                                   f"news articles on the dispute, {news['date'].min()} to "
                                   f"{news['date'].max()} (Kim 2024; docs/sources.md)."))
-    overrides = [o for o in info.get("overrides", []) if not o.startswith("scenario=")]
+    overrides = [o for o in info.overrides if not o.startswith("scenario=")]
     if overrides:
         out.append(Block("p", "Parameters set on the command line: " + ", ".join(overrides) + "."))
     return out
@@ -204,12 +208,13 @@ def _with_unit(text: str, unit: str) -> str:
 
 
 def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
+    info = as_run_info(info)
     items = sorted({i for (k, f, i) in summary.df.index if k == "stockout_days" and f == "all"
                     and i != "all"})
     heads = [
         f"Output lost, all fabs (mean over fabs, % of planned output after the shock): "
         f"{summary.fmt('lost_production_pct', 'all', 'all', 2, ' %')}.",
-        f"Hardest hit: {_worst(summary, info['fabs'])}.",
+        f"Hardest hit: {_worst(summary, info.fabs)}.",
     ]
     for item in items:
         value, note = summary.tts_parts("all", item)
@@ -221,12 +226,12 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
                      f"deliveries back to 95 % of need for 30 days: median "
                      f"{_with_unit(summary.recovery('all', item), ' days')}; days with a fab short "
                      f"{summary.fmt('stockout_days', 'all', item)}.")
-    windows = info.get("windows", {})
+    windows = info.windows
     if "post2" in windows:  # labels from the run's own windows (metrics.windows), never hard-coded
-        for mat in info["materials"]:
+        for mat in info.materials:
             later = (f", {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in "
                      f"{_window_label(windows['late'])}" if "late" in windows else "")
-            heads.append(f"{info['materials'][mat]['name']}: imports from Japan "
+            heads.append(f"{info.materials[mat]['name']}: imports from Japan "
                          f"{_window_label(windows['post2'])} at "
                          f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock "
                          f"monthly mean; domestic share of supply "
@@ -235,7 +240,8 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
 
 
 def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
-    fabs = info["fabs"]
+    info = as_run_info(info)
+    fabs = info.fabs
     rows = [["fab", "material", "stockout days", "lost output %", "lost output",
              "time to survive (simulated, median), days", "buffer-only TTS, days",
              "time to recover (median), days",
@@ -243,7 +249,7 @@ def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
     fab_items = sorted({(f, i) for (k, f, i) in summary.df.index
                         if k == "stockout_days" and f != "all" and i != "all"})
     for fab, item in fab_items:
-        unit = info.get("fab_output_units", {}).get(fab, "units")
+        unit = info.fab_output_units.get(fab, "units")
         rows.append([fabs.get(fab, fab), item_name(info, item), summary.fmt("stockout_days", fab, item),
                      summary.fmt("lost_production_pct", fab, item, 2),
                      summary.fmt("lost_output_units", fab, item) + f" {unit}",
@@ -253,7 +259,7 @@ def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
     per_fab = [["fab", "lost output % (all inputs)", "lost output", "resilience loss, %-days",
                 "days with any input short"]]
     for fab in fabs:
-        unit = info.get("fab_output_units", {}).get(fab, "units")
+        unit = info.fab_output_units.get(fab, "units")
         per_fab.append([fabs[fab], summary.fmt("lost_production_pct", fab, "all", 2),
                         summary.fmt("lost_output_units", fab, "all") + f" {unit}",
                         summary.fmt("resilience_loss_pct_days", fab, "all"),
@@ -265,6 +271,7 @@ def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
 
 
 def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
+    info = as_run_info(info)
     rows = [["licences", "applications", "approvals", "denials", "re-requests", "expiries",
              "review days mean", "p50", "p90", "lapsed t"]]
     lic_items = sorted({i for (k, f, i) in summary.df.index if k == "applications"})
@@ -276,16 +283,17 @@ def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
                                 "review_days_mean", "review_days_p50", "review_days_p90")]
                     + [summary.fmt("lapsed_t", "all", item, 1)])
     lags = "; ".join(f"{k} {', '.join(f'{v:.0f}' for v in vals)} days"
-                     for k, vals in info["observed_licence_lags_days"].items())
+                     for k, vals in info.observed_licence_lags_days.items())
     return [Block("h2", "Licensing"), Block("table", rows=rows),
             Block("p", "Review days: approved case-reviewed applications (individual, special "
                        f"bulk). Observed first approvals in 2019: {lags}.")]
 
 
 def _trade_blocks(info: dict, summary: "Summary") -> List[Block]:
-    windows = [w for w in info["windows"] if w != "pre"]
-    rows = [["material", "measure"] + [_window_label(info["windows"][w]) for w in windows]]
-    for mat in info["materials"]:
+    info = as_run_info(info)
+    windows = [w for w in info.windows if w != "pre"]
+    rows = [["material", "measure"] + [_window_label(info.windows[w]) for w in windows]]
+    for mat in info.materials:
         for kpi, label, digits in (("imports_jp_rel", "imports from Japan ÷ pre-shock", 2),
                                    ("japan_share_pct", "Japan's share of imports, %", 1),
                                    ("domestic_share_pct", "domestic share of supply, %", 1)):
@@ -293,7 +301,7 @@ def _trade_blocks(info: dict, summary: "Summary") -> List[Block]:
                         + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
     return [Block("h2", "Trade"), Block("table", rows=rows),
             Block("p", "Measured against the pre-shock months, "
-                       + _window_label(info["windows"].get("pre", {}))
+                       + _window_label(info.windows.get("pre", {}))
                        + "; the windows from July 2019 are Kim (2024)'s onset, post-1 and post-2, "
                          "then two of this project's (docs/sources.md).")]
 

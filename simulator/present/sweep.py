@@ -37,7 +37,7 @@ def job_overrides(job: Path) -> Dict[str, str]:
     path = job / ".hydra" / "overrides.yaml"
     items = yaml.safe_load(path.read_text()) if path.is_file() else None
     if not items and (job / "run_info.json").is_file():
-        items = read_info(job).get("overrides", [])
+        items = read_info(job).overrides
     out = {}
     for item in items or []:
         key, _, value = str(item).partition("=")
@@ -69,7 +69,7 @@ def summary_table(sweep_dir: Path) -> pd.DataFrame:
                "scenario": over.pop("scenario", ""), **over}
         if status == COMPLETE:
             info = read_info(job)
-            row["scenario"] = info["scenario"]
+            row["scenario"] = info.scenario
             kpis[job.name] = read_csv_table(job, "kpi_summary", dtype={"kpi": str, "fab": str,
                                                                        "item": str},
                                             keep_default_na=False, na_values=[""])

@@ -43,6 +43,7 @@ from simulator.config.version import __version__
 from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
 from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, dtypes, text_columns
+from simulator.store.run_info import RunInfo
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
 PARQUET_COMPRESSION = "zstd"  # smaller than snappy on these tables, and fast to read
@@ -85,14 +86,14 @@ def run_info(p: Params, config_hash: str, overrides: Sequence[str]) -> dict:
     }
 
 
-def metrics_document(info: dict, summary: pd.DataFrame) -> dict:
+def metrics_document(info: RunInfo, summary: pd.DataFrame) -> dict:
     kpis: Dict[str, dict] = {}
     for row in summary.itertuples(index=False):
         kpis.setdefault(row.kpi, {}).setdefault(row.fab, {})[row.item] = {
             "mean": _num(row.mean), "ci95_low": _num(row.ci95_low), "ci95_high": _num(row.ci95_high),
             "n": int(row.n)}
-    return {**{k: info[k] for k in ("scenario", "seed", "replications", "version", "config_hash",
-                                    "shock_date", "start_date", "end_date")},
+    return {**{k: getattr(info, k) for k in ("scenario", "seed", "replications", "version",
+                                             "config_hash", "shock_date", "start_date", "end_date")},
             "kpis": kpis}
 
 
@@ -174,14 +175,14 @@ def digests(directory: Path) -> Dict[str, str]:
 
 def mark_complete(directory: Path) -> None:
     """The last write of a run: run_info.json with status complete and the digests."""
-    info = read_info(directory)
+    info = read_info_document(directory)
     info.update(status=COMPLETE, digests=digests(directory))
     write_json(Path(directory) / RUN_INFO, info)
 
 
 def mark_status(directory: Path, status: str) -> None:
     """Take the completion mark off a run whose files are about to change (rebuild)."""
-    info = read_info(directory)
+    info = read_info_document(directory)
     info["status"] = status
     info.pop("digests", None)
     write_json(Path(directory) / RUN_INFO, info)
@@ -189,7 +190,7 @@ def mark_status(directory: Path, status: str) -> None:
 
 def changed_files(directory: Path) -> List[str]:
     """Files of a complete run that differ from, or are missing against, its recorded digests."""
-    recorded = (read_info(directory, missing_ok=True) or {}).get("digests", {})
+    recorded = (read_info_document(directory, missing_ok=True) or {}).get("digests", {})
     now = digests(directory)
     return sorted(name for name, digest in recorded.items() if now.get(name) != digest)
 
@@ -336,12 +337,19 @@ def read_params(directory: Path) -> Params:
     return from_dict(Params, json.loads((Path(directory) / "params.json").read_text()))
 
 
-def read_info(directory: Path, missing_ok: bool = False) -> Optional[dict]:
-    """run_info.json; None if it is missing and `missing_ok` (a bare table directory)."""
+def read_info_document(directory: Path, missing_ok: bool = False) -> Optional[dict]:
+    """run_info.json as written (to rewrite it); None if missing and `missing_ok`."""
     path = Path(directory) / "run_info.json"
     if missing_ok and not path.exists():
         return None
     return json.loads(path.read_text())
+
+
+def read_info(directory: Path, missing_ok: bool = False) -> Optional[RunInfo]:
+    """run_info.json, typed (store/run_info.py); None if missing and `missing_ok` (a bare table
+    directory)."""
+    doc = read_info_document(directory, missing_ok)
+    return None if doc is None else RunInfo.from_document(doc)
 
 
 def read_csv_table(directory: Path, name: str, **kw) -> pd.DataFrame:
@@ -368,7 +376,7 @@ def read_backtest(directory: Path) -> Optional[pd.DataFrame]:
 
 
 def write_summary(directory: Path, wide_kpis: pd.DataFrame, summary: pd.DataFrame,
-                  info: dict) -> None:
+                  info: RunInfo) -> None:
     """replications.csv, tables/kpi_summary.csv and metrics.json (a run is complete only when
     `mark_complete` has run)."""
     wide_kpis.to_csv(directory / "replications.csv", index=False, float_format=FLOAT_FORMAT)

@@ -126,5 +126,22 @@ def test_a_run_that_stops_when_precise_equals_a_run_of_that_many(tmp_path):
     execute(p, stopped, "h", workers=1)
     fixed = tmp_path / "fixed"
     execute(_params(replications=2, keep="none"), fixed, "h", workers=1)
-    assert read_info(stopped)["replications"] == 2
+    assert read_info(stopped).replications == 2
     assert _digests(stopped) == _digests(fixed)
+
+
+def test_run_info_is_typed_with_one_default_per_field(tmp_path):
+    """read_info gives a RunInfo: the written fields as they were, missing ones (an older run)
+    from the schema's defaults, unknown ones left out; the document round-trips."""
+    import json
+    from simulator.config.params import MetricsConf, RunConf
+    from simulator.store.run_info import RunInfo, as_run_info
+    (tmp_path / "run_info.json").write_text(json.dumps(
+        {"scenario": "s", "seed": 3, "replications": 4, "someday": "a key from the future",
+         "materials": {"hf": {"name": "HF", "grades": ["liquid"]}}}))
+    info = read_info(tmp_path)
+    assert isinstance(info, RunInfo)
+    assert (info.scenario, info.seed, info.replications) == ("s", 3, 4)
+    assert info.shock_date == MetricsConf().shock_date and info.end_date == RunConf().end_date
+    assert info.grades("hf") == ["liquid"] and info.grades("fpi") == []
+    assert as_run_info(info.to_document()) == info and as_run_info(None) == RunInfo()

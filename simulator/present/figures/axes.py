@@ -16,6 +16,7 @@ from simulator.config.kpis import parse_kpi_column
 
 from . import style as S
 from .data_licences import _group_label
+from simulator.store.run_info import as_run_info
 
 
 MARKERS = {
@@ -47,8 +48,9 @@ def tts_rows(fab_items: List[Tuple[str, str]], info: dict):
 
 
 def horizon_days(info: dict) -> float:
-    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
-    end = pd.Timestamp(info.get("end_date", "2024-12-31"))
+    info = as_run_info(info)
+    shock = pd.Timestamp(info.shock_date)
+    end = pd.Timestamp(info.end_date)
     return float(max((end - shock).days, 1))
 
 

@@ -27,6 +27,7 @@ from .data_policy import union_event_marks
 from .load import read_run
 from .parallel import draw_all
 from .axes import AT_PLAN, LINTHRESH, day_axis, disruption_window, horizon_days, row_labels, tts_rows, whisker
+from simulator.store.run_info import RunInfo, as_run_info
 
 COMPARE_DAILY = ["replication", "date", "fab", "material", "grade", "inventory_t", "demand_t",
                  "fab_production_pct"]
@@ -65,23 +66,24 @@ def scenario_styles(labels: List[str]) -> Dict[str, dict]:
             for i, lab in enumerate(labels)}
 
 
-def _info(t: dict) -> dict:
-    """The runs' run_info merged: materials and fabs of all runs (in first-seen order), dates of
-    the first run that has them (a sweep shares its world and calendar)."""
-    merged: dict = {"materials": {}, "fabs": {}}
-    for info in t["infos"].values():
-        for k in ("materials", "fabs"):
-            merged[k].update({a: b for a, b in info.get(k, {}).items() if a not in merged[k]})
-        for k in ("start_date", "end_date", "shock_date"):
-            if not merged.get(k):
-                merged[k] = info.get(k)
-    return merged
+def _info(t: dict) -> RunInfo:
+    """The runs' run_info merged: materials and fabs of all runs (in first-seen order), the
+    calendar of the first run (a sweep shares its world and calendar)."""
+    infos = [as_run_info(i) for i in t["infos"].values()]
+    materials: dict = {}
+    fabs: dict = {}
+    for info in infos:
+        materials.update({a: b for a, b in info.materials.items() if a not in materials})
+        fabs.update({a: b for a, b in info.fabs.items() if a not in fabs})
+    first = infos[0] if infos else RunInfo()
+    return RunInfo(materials=materials, fabs=fabs, start_date=first.start_date,
+                   end_date=first.end_date, shock_date=first.shock_date)
 
 
 def _source(t: dict) -> str:
-    parts = [f"{lab} ({i.get('replications', '?')} replications, seed {i.get('seed', '?')})"
+    parts = [f"{lab} ({i.replications} replications, seed {i.seed})"
              for lab, i in t["infos"].items()]
-    versions = sorted({str(i.get("version", "?")) for i in t["infos"].values()})
+    versions = sorted({str(as_run_info(i).version) for i in t["infos"].values()})
     return (f"Source: simulated runs {'; '.join(parts)} (model v{', '.join(versions)}).")
 
 
@@ -195,7 +197,7 @@ def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
 
     start, end = S.run_span(info, list(t["production"]["date"]) or [pd.Timestamp("2018-01-01")])
     window = disruption_window(t["production"], start, end,
-                               pd.Timestamp(info.get("shock_date") or "2019-07-04"), "median")
+                               pd.Timestamp(as_run_info(info).shock_date), "median")
     zoom = ""
     if window != (start, end):
         zoom = (f" Time axis zoomed to {S.format_date(window[0])} – {S.format_date(window[1])}: "
@@ -215,7 +217,7 @@ def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
 
 def plot_compare_imports_japan(t: dict, out_dir: Path) -> List[Path]:
     info = _info(t)
-    mats = [m for m in info["materials"] if m in set(t["imports_jp"]["material"])]
+    mats = [m for m in info.materials if m in set(t["imports_jp"]["material"])]
     mats += sorted(set(t["imports_jp"]["material"]) - set(mats))
 
     def ylim(d):

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .data import _as_bool, _grade, _item
 from .style import REGIME_NAMES, material_name
+from simulator.store.run_info import as_run_info
 
 REGIME_RANK = {"bulk": 0, "individual": 1, "special_bulk": 2}
 
@@ -39,7 +40,7 @@ def _group_label(group: str, info: Optional[dict] = None) -> str:
     and the grade where the material has several."""
     material, _, grade = group.partition(".")
     short = material_name(info, material)
-    grades = (info or {}).get("materials", {}).get(material, {}).get("grades", [])
+    grades = as_run_info(info).grades(material)
     if not grade:
         return f"{short} (all grades)" if len(grades) > 1 else short
     return short if len(grades) <= 1 else f"{short} {grade}"

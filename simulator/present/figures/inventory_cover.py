@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 
 from . import style as S
 from .data import cover_fan
+from simulator.store.run_info import as_run_info
 
 
 def _top(d: pd.DataFrame) -> float:
@@ -38,6 +39,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                          out_dir: Path) -> List[Path]:
     """Long because it lays out one grid (fab rows x grade columns), its shared axes, notes and
     legend in reading order; split up, one figure's layout would be scattered over helpers."""
+    info = as_run_info(info)
     data = cover_fan(daily, S.COVER_BIN_DAYS)
     fabs = S.fab_order(info, data["fab"]) or ["?"]
     items = S.item_order(info, data["item"]) or ["?"]
@@ -101,6 +103,6 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Inventory cover by fab and material grade — scenario "
-                  f"{info.get('scenario', '?')} ({n_rep} replications)")
+                  f"{info.scenario} ({n_rep} replications)")
     return S.save_figure(fig, out_dir, "inventory_cover")
 

@@ -15,6 +15,7 @@ from . import style as S
 from .data import _as_bool
 from .data_licences import (_group_label, _row_label, _row_order, first_approval_lags,
                             licence_activity, licence_totals, review_times)
+from simulator.store.run_info import as_run_info
 
 REGIME_ORDER = ["bulk", "individual", "special_bulk"]
 
@@ -24,10 +25,11 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
     item's individual row a "days to first approval" row comparing simulated first approvals
     with the observed 2019 lags (different quantities: the first approval also waits for the
     first application), on the same day axis."""
-    grades = {m: list(v.get("grades", [])) for m, v in info.get("materials", {}).items()}
+    info = as_run_info(info)
+    grades = {m: list(v.get("grades", [])) for m, v in info.materials.items()}
     rt = review_times(licences, grades, info)
-    observed = info.get("observed_licence_lags_days", {}) or {}
-    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
+    observed = info.observed_licence_lags_days
+    shock = pd.Timestamp(info.shock_date)
     lags = first_approval_lags(licences, str(shock.date()), grades)
     rows: Dict[str, dict] = {}
     for key, g in rt.groupby("row", sort=False):
@@ -52,7 +54,7 @@ def _review_rows(licences: pd.DataFrame, info: dict) -> Tuple[list, List[float],
         prev_mat = r["order"][:2]
         y += 1.0
     return ordered, ys, dict(rt=rt, observed=observed, shock=shock,
-                             statutory_days=info.get("statutory_review_days"))
+                             statutory_days=info.statutory_review_days)
 
 
 def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
@@ -168,12 +170,13 @@ def _draw_activity(axes, activity: pd.DataFrame, materials: List[str], marks: pd
 
 def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dict,
                           out_dir: Path) -> List[Path]:
-    n_rep = int(info.get("replications") or (licences["replication"].nunique()
+    info = as_run_info(info)
+    n_rep = int(info.replications or (licences["replication"].nunique()
                                              if len(licences) else 0))
     ordered, ys, ctx = _review_rows(licences, info)
-    activity = licence_activity(licences, n_rep or None, info.get("start_date"),
-                                info.get("end_date"))
-    materials = [m for m in info.get("materials", {}) if m in set(activity["material"])]
+    activity = licence_activity(licences, n_rep or None, info.start_date,
+                                info.end_date)
+    materials = [m for m in info.materials if m in set(activity["material"])]
     materials += sorted(set(activity["material"]) - set(materials))
     pending = 0
     if len(licences):
@@ -219,5 +222,5 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
                        label="Approvals")]
     handles += S.event_handle(marks)
     bottom.legend(handles=handles, loc="outside lower center", ncols=5)
-    body.suptitle(f"Licence pipeline — scenario {info.get('scenario', '?')}")
+    body.suptitle(f"Licence pipeline — scenario {info.scenario}")
     return S.save_figure(fig, out_dir, "licence_pipeline")

@@ -10,13 +10,15 @@ from matplotlib.ticker import FuncFormatter
 
 from . import style as S
 from .data_imports import imports_by_origin, japan_share
+from simulator.store.run_info import as_run_info
 
 
 def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
                          out_dir: Path) -> List[Path]:
+    info = as_run_info(info)
     flows = imports_by_origin(imports, "mean")
     share = japan_share(imports)
-    materials = [m for m in info.get("materials", {}) if m in set(flows["material"])]
+    materials = [m for m in info.materials if m in set(flows["material"])]
     materials += sorted(set(flows["material"]) - set(materials))
     months = list(flows["month"]) or [pd.Timestamp("2018-01-01")]
     start, end = S.run_span(info, months)
@@ -65,5 +67,5 @@ def plot_monthly_imports(imports: pd.DataFrame, marks: pd.DataFrame, info: dict,
                for o in origins]
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    body.suptitle(f"Korea's monthly imports by origin — scenario {info.get('scenario', '?')}")
+    body.suptitle(f"Korea's monthly imports by origin — scenario {info.scenario}")
     return S.save_figure(fig, out_dir, "monthly_imports")

@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
 from . import style as S
+from simulator.store.run_info import as_run_info
 
 
 def risk_series(daily: pd.DataFrame) -> pd.DataFrame:
@@ -23,8 +24,9 @@ def risk_series(daily: pd.DataFrame) -> pd.DataFrame:
 
 def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                         out_dir: Path) -> List[Path]:
+    info = as_run_info(info)
     series = risk_series(daily)
-    materials = [m for m in info.get("materials", {}) if m in set(series["material"])]
+    materials = [m for m in info.materials if m in set(series["material"])]
     start, end = S.run_span(info, list(series["date"]) or [pd.Timestamp("2018-01-01")])
     footer = [
         S.source_line(info) + " Perceived per-fortnight probability that a Japanese shipment is "
@@ -52,5 +54,5 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
     ax.set_title("Perceived risk of Japanese supply", loc="left", pad=6 + 15 * rows)
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    body.suptitle(f"Perceived risk — scenario {info.get('scenario', '?')}")
+    body.suptitle(f"Perceived risk — scenario {info.scenario}")
     return S.save_figure(fig, out_dir, "perceived_risk")

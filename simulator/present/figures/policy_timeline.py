@@ -10,11 +10,13 @@ from matplotlib.patches import Patch
 
 from . import style as S
 from .data_policy import regime_timeline
+from simulator.store.run_info import as_run_info
 
 
 def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info: dict,
                          out_dir: Path) -> List[Path]:
-    materials = list(info.get("materials", {})) or ["all"]
+    info = as_run_info(info)
+    materials = list(info.materials) or ["all"]
     start, end = S.run_span(info, [pd.Timestamp("2018-01-01"), pd.Timestamp("2024-12-31")])
     tl = regime_timeline(policy_events, materials, start, end)
     footer = [
@@ -51,5 +53,5 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
                for r in present]
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    body.suptitle(f"Policy timeline — scenario {info.get('scenario', '?')}")
+    body.suptitle(f"Policy timeline — scenario {info.scenario}")
     return S.save_figure(fig, out_dir, "policy_timeline")

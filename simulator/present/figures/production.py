@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from . import style as S
 from .axes import AT_PLAN, disruption_window
 from .data import lost_production, production_series
+from simulator.store.run_info import as_run_info
 
 
 def _ylim(data: pd.DataFrame) -> tuple:
@@ -65,13 +66,14 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
                     out_dir: Path) -> List[Path]:
     """Long because it lays out the resilience curves and the lost-output bars of one figure,
     with their shared notes and legend, in reading order."""
+    info = as_run_info(info)
     data = production_series(daily, S.COVER_BIN_DAYS)
     lost = lost_production(kpis)
     fabs = S.fab_order(info, list(data["fab"]) + list(lost["fab"])) or ["?"]
     styles = S.fab_styles(info, fabs)
     start, end = S.run_span(info, list(data["date"]) or [pd.Timestamp("2018-01-01")])
-    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
-    n_rep = int(info.get("replications") or (data["n"].max() if len(data) else 0))
+    shock = pd.Timestamp(info.shock_date)
+    n_rep = int(info.replications or (data["n"].max() if len(data) else 0))
     half_bin = pd.Timedelta(days=S.COVER_BIN_DAYS / 2)
     (i0, i1), (o0, o1) = S.FAN_BANDS
     footer = [
@@ -125,6 +127,6 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
                        label="95 % CI (lost production)")]
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=4)
-    body.suptitle(f"Fab output against plan — scenario {info.get('scenario', '?')} "
+    body.suptitle(f"Fab output against plan — scenario {info.scenario} "
                   f"({n_rep} replications)")
     return S.save_figure(fig, out_dir, "production")

@@ -19,7 +19,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import matplotlib
 
@@ -37,6 +37,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa
 
 from .data_policy import applies_to  # noqa: E402,F401 (also used by figure modules)
 from .glyphs import font_family, make_drawable  # noqa: E402
+from simulator.store.run_info import RunInfo, as_run_info  # noqa: E402
+
+InfoLike = Optional[Union[RunInfo, dict]]  # a run's RunInfo, or run_info.json's document
 
 # PDF font subsetting logs every table it prunes at INFO; Hydra's logging would show them all
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -59,15 +62,15 @@ REGIME_COLOURS = {"bulk": "#009E73", "individual": "#D55E00", "special_bulk": "#
 REGIME_NAMES = {"bulk": "Bulk", "individual": "Individual", "special_bulk": "Special bulk"}
 
 
-def material_name(info: Optional[dict], material: str) -> str:
+def material_name(info: InfoLike, material: str) -> str:
     """A material's display name as the run has it (short name, else name, else its id)."""
-    mat = (info or {}).get("materials", {}).get(material, {})
+    mat = as_run_info(info).materials.get(material, {})
     return mat.get("short_name") or mat.get("name") or material
 
 
-def origin_name(info: Optional[dict], origin: str) -> str:
+def origin_name(info: InfoLike, origin: str) -> str:
     """A country's display name as the run has it (else its code)."""
-    return (info or {}).get("origin_names", {}).get(origin, origin)
+    return as_run_info(info).origin_names.get(origin, origin)
 # time to survive / recover markers
 TTS_COLOUR, BUFFER_COLOUR, TTR_COLOUR = "#D55E00", "#0072B2", "#000000"
 EVENT_COLOUR = "#555555"
@@ -115,8 +118,9 @@ def format_date(ts: pd.Timestamp) -> str:
     return f"{ts.day} {ts:%b %Y}"
 
 
-def _panel_title(material: str, grade: str, info: dict) -> str:
-    grades = info.get("materials", {}).get(material, {}).get("grades", [grade])
+def _panel_title(material: str, grade: str, info: InfoLike) -> str:
+    info = as_run_info(info)
+    grades = info.materials.get(material, {}).get("grades", [grade])
     short = material_name(info, material)
     return short if (len(grades) <= 1 or not grade) else f"{short}, {grade} grade"
 
@@ -126,46 +130,53 @@ def item_title(item: str, info: dict) -> str:
     return _panel_title(material, grade, info)
 
 
-def item_order(info: dict, present: Iterable[str]) -> List[str]:
+def item_order(info: InfoLike, present: Iterable[str]) -> List[str]:
     """material.grade in run_info order, then anything else present in the data."""
+    info = as_run_info(info)
     present = list(dict.fromkeys(present))
-    ordered = [f"{m}.{g}" for m, mat in info.get("materials", {}).items()
+    ordered = [f"{m}.{g}" for m, mat in info.materials.items()
                for g in mat.get("grades", [])]
     return [i for i in ordered if i in present] + [i for i in present if i not in ordered]
 
 
-def fab_order(info: dict, present: Iterable[str]) -> List[str]:
+def fab_order(info: InfoLike, present: Iterable[str]) -> List[str]:
     """Fab ids in run_info order, then any other fab present in the data ("all" never)."""
-    known = list(info.get("fabs", {}))
+    info = as_run_info(info)
+    known = list(info.fabs)
     present = [f for f in dict.fromkeys(present) if f != "all"]
     return [f for f in known if f in present] + sorted(set(present) - set(known))
 
 
-def fab_name(info: dict, fab: str) -> str:
-    return info.get("fabs", {}).get(fab, fab)
+def fab_name(info: InfoLike, fab: str) -> str:
+    info = as_run_info(info)
+    return info.fabs.get(fab, fab)
 
 
-def fab_styles(info: dict, fabs: Iterable[str]) -> Dict[str, tuple]:
+def fab_styles(info: InfoLike, fabs: Iterable[str]) -> Dict[str, tuple]:
     """(colour, dash) per fab, by run_info order so that a fab looks the same in every figure."""
-    order = list(info.get("fabs", {})) + sorted(set(fabs) - set(info.get("fabs", {})))
+    info = as_run_info(info)
+    order = list(info.fabs) + sorted(set(fabs) - set(info.fabs))
     return {f: (LINE_COLOURS[i % len(LINE_COLOURS)], LINE_STYLES[i % len(LINE_STYLES)])
             for i, f in enumerate(order)}
 
 
-def grades_of(info: dict, material: str) -> List[str]:
-    return list(info.get("materials", {}).get(material, {}).get("grades", []))
+def grades_of(info: InfoLike, material: str) -> List[str]:
+    info = as_run_info(info)
+    return list(info.materials.get(material, {}).get("grades", []))
 
 
-def run_span(info: dict, fallback: Sequence[pd.Timestamp]):
-    start = pd.Timestamp(info["start_date"]) if info.get("start_date") else min(fallback)
-    end = pd.Timestamp(info["end_date"]) if info.get("end_date") else max(fallback)
+def run_span(info: InfoLike, fallback: Sequence[pd.Timestamp]):
+    info = as_run_info(info)
+    start = pd.Timestamp(info.start_date) if info.start_date else min(fallback)
+    end = pd.Timestamp(info.end_date) if info.end_date else max(fallback)
     return start, end
 
 
-def source_line(info: dict) -> str:
-    return (f"Source: simulated, scenario {info.get('scenario', '?')}, "
-            f"{info.get('replications', '?')} replications, seed {info.get('seed', '?')}"
-            f" (model v{info.get('version', '?')}).")
+def source_line(info: InfoLike) -> str:
+    info = as_run_info(info)
+    return (f"Source: simulated, scenario {info.scenario}, "
+            f"{info.replications} replications, seed {info.seed}"
+            f" (model v{info.version}).")
 
 
 # ----------------------------------------------------------------------------------------------

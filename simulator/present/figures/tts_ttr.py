@@ -20,6 +20,7 @@ from simulator.analysis.intervals import censored_runs
 from . import style as S
 from .data import tts_ttr
 from .axes import MARKERS, day_axis, horizon_days, row_labels, tts_rows, whisker
+from simulator.store.run_info import as_run_info
 
 # kpi -> (legend label, colour, marker, lane offset within the row; y grows downwards)
 
@@ -41,12 +42,13 @@ def _footer(info: dict, shock) -> List[str]:
 
 
 def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
+    info = as_run_info(info)
     data = tts_ttr(kpis)
-    n_rep = int(info.get("replications") or (data["n"].max() if len(data) else 0))
+    n_rep = int(info.replications or (data["n"].max() if len(data) else 0))
     fab_items = list(dict.fromkeys(zip(data["fab"], data["item"])))
     rows, headers, bottom = tts_rows(fab_items, info)
     horizon = horizon_days(info)
-    shock = pd.Timestamp(info.get("shock_date", "2019-07-04"))
+    shock = pd.Timestamp(info.shock_date)
     censored = data["censored"].fillna(0.0)
     partial = (data["kpi"] == "tts_days") & (censored > 0) & (censored < 1) & data["mean"].notna()
     footer = _footer(info, shock)
@@ -91,6 +93,6 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     handles.append(Patch(facecolor="#f2f2f2", edgecolor="#555555", lw=0.6,
                          label="After the end of the run"))
     body.legend(handles=handles, loc="outside lower center", ncols=2)
-    body.suptitle(f"Time to survive and time to recover — scenario {info.get('scenario', '?')}"
+    body.suptitle(f"Time to survive and time to recover — scenario {info.scenario}"
                   f" ({n_rep} replications)")
     return S.save_figure(fig, out_dir, "tts_ttr")
