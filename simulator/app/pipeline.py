@@ -69,6 +69,8 @@ def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None
     from simulator.present.figures import make_figures
     from simulator.present.report import write_report
 
+    from simulator.present.figures.style import figure_formats
+
     params, info = read_params(directory), read_info(directory)
     kept = saved_tables(directory)
     if kpis is None:
@@ -77,10 +79,23 @@ def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None
         else:
             kpis = long_from_wide(read_replications(directory).reset_index())
     _write_kpis(kpis, directory, info)
-    make_figures(directory)
-    if "imports_monthly" in kept:
-        run_backtest(directory)
+    with figure_formats(params.run.figure_formats):
+        extra = {}
+        if "imports_monthly" in kept:  # its table now, its figure in the same pool as the rest
+            table = run_backtest(directory, draw=False)
+            extra["backtest"] = functools.partial(_draw_backtest, table, info, directory / "figures")
+        make_figures(directory, extra=extra)
     write_report(directory)
+
+
+def _draw_backtest(table: pd.DataFrame, info, fig_dir: Path) -> list:
+    from simulator.present.figures.backtest import plot_backtest
+    from simulator.present.figures.style import save_figure
+
+    if table.empty or not (table["inside"] != "").any():
+        return []
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    return save_figure(plot_backtest(table, info), fig_dir, "backtest")
 
 
 def rebuild(directory: Path) -> None:
@@ -194,15 +209,13 @@ def _progress(items, total: int, what: str):
         yield item
 
 
-def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] = None) -> pd.DataFrame:
+def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] = None,
+                 draw: bool = True) -> pd.DataFrame:
     """Backtest `run_dir` against `files` (default: the shipped data/observed/*.csv); write
     backtest.csv and backtest.png|pdf into `out` (default: the run's own backtest.csv and
     figures/, which only the run's own pipeline writes); return the table. Every file is read and
     checked (format, and each observation's material against the run's) before anything is
     written."""
-    from simulator.present.figures.backtest import plot_backtest
-    from simulator.present.figures.style import save_figure
-
     run_dir = Path(run_dir)
     observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
     # a directory holding only the tables (no params.json) is compared point by point
@@ -216,8 +229,8 @@ def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] 
         else (Path(out) / "backtest.csv", Path(out))
     fig_dir.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, float_format="%.6g")
-    if not table.empty and (table["inside"] != "").any():
-        save_figure(plot_backtest(table, read_info(run_dir, missing_ok=True)), fig_dir, "backtest")
+    if draw:
+        _draw_backtest(table, read_info(run_dir, missing_ok=True), fig_dir)
     return table
 
 

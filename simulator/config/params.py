@@ -257,6 +257,8 @@ class RunConf:
     # each replication draws the calibrated parameters from their posterior (`calibration`),
     # except those a scenario or override set to another value; False: the fit, pure scenario noise
     parameter_uncertainty: bool = True
+    # the formats every figure is written in: png (the report embeds it); add pdf for print
+    figure_formats: List[str] = field(default_factory=lambda: ["png"])
 
 
 @dataclass

@@ -41,7 +41,19 @@ def test_run_directory_is_complete(run_dir):
                  "tables/daily/rep-000001.parquet"):
         assert (run_dir / name).is_file(), name
     assert not (run_dir / ".partial").exists()
-    assert list((run_dir / "figures").glob("*.png")) and list((run_dir / "figures").glob("*.pdf"))
+    # PNG by default (run.figure_formats); PDF only on request
+    assert list((run_dir / "figures").glob("*.png")) and not list((run_dir / "figures").glob("*.pdf"))
+    assert (run_dir / "figures" / "backtest.png").is_file()  # drawn in the same pool as the rest
+
+
+def test_pdf_figures_on_request(tmp_path):
+    p = _params("tiny_curbs")
+    p = dataclasses.replace(p, run=dataclasses.replace(p.run, figure_formats=["png", "pdf"]))
+    out = tmp_path / "with_pdf"
+    write_run(simulate(p), out, "test-hash")
+    pngs = {f.stem for f in (out / "figures").glob("*.png")}
+    pdfs = {f.stem for f in (out / "figures").glob("*.pdf")}
+    assert pngs and pngs == pdfs and "backtest" in pdfs
 
 
 def test_rebuild_gives_the_same_numbers(run_dir, tmp_path):

@@ -24,7 +24,7 @@ figure, and `compare`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, Dict, List, Optional
 
 from . import style  # first: it selects the Agg backend before pyplot is imported
 
@@ -62,12 +62,14 @@ FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipe
            "monthly_imports", "production", "tts_ttr"]
 
 
-def make_figures(run_dir: Path, workers: Optional[int] = None) -> List[Path]:
+def make_figures(run_dir: Path, workers: Optional[int] = None,
+                 extra: Optional[Dict[str, Callable[[], List[Path]]]] = None) -> List[Path]:
     """Draw every figure from `run_dir`'s saved tables into `run_dir/figures/`; return the paths
     (PNG and PDF of each figure in FIGURES, in that order).
 
     The tables are read once and shared; figures are drawn in `workers` processes (default: up
-    to 2, or the SIMULATOR_FIGURE_WORKERS environment variable; 1 = in this process)."""
+    to 2, or the SIMULATOR_FIGURE_WORKERS environment variable; 1 = in this process). `extra`
+    jobs (name -> a function drawing one figure, e.g. the backtest's) join the same pool."""
     run_dir = Path(run_dir)
     run = read_run(run_dir)
     out_dir = run_dir / "figures"
@@ -85,5 +87,6 @@ def make_figures(run_dir: Path, workers: Optional[int] = None) -> List[Path]:
     # a run that kept only some tables (run.keep_tables) draws the figures it has the data for
     kept = set(saved_tables(run_dir))
     jobs = {name: job for name, job in jobs.items() if NEEDS.get(name, set()) <= kept}
+    jobs.update(extra or {})
     drawn = draw_all(jobs, workers)
-    return [p for name in FIGURES if name in drawn for p in drawn[name]]
+    return [p for name in [*FIGURES, *(extra or {})] if name in drawn for p in drawn[name]]

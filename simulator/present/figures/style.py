@@ -12,13 +12,11 @@ with axes.py's shared axes and labels; no figure module imports another.
 """
 from __future__ import annotations
 
-import io
 
 import logging
 import os
 import sys
 import textwrap
-from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import matplotlib
@@ -36,7 +34,10 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
 from .data_policy import applies_to  # noqa: E402,F401 (also used by figure modules)
-from .glyphs import font_family, make_drawable  # noqa: E402
+from .glyphs import font_family  # noqa: E402
+from .saving import DPI, FORMATS, figure_formats, save_figure, save_png  # noqa: E402
+
+SAVING = (FORMATS, figure_formats, save_figure, save_png)  # the kit re-exports saving.py's
 from simulator.store.run_info import RunInfo, as_run_info  # noqa: E402
 
 InfoLike = Optional[Union[RunInfo, dict]]  # a run's RunInfo, or run_info.json's document
@@ -78,7 +79,6 @@ BAND = (0.10, 0.90)  # quantiles of the single shaded band (imports share)
 FAN_BANDS = ((0.25, 0.75), (0.05, 0.95))  # inner (50 %) and outer (90 %) bands of fan charts
 FAN_ALPHA = (0.38, 0.16)
 COVER_BIN_DAYS = 7  # weekly means: smooth enough to read, fine enough to show the 2019 drop
-DPI = 200
 
 STYLE = {
     "font.family": font_family(),  # DejaVu Sans, then any installed font with CJK glyphs
@@ -357,33 +357,3 @@ def draw_fan(ax, x, d: pd.DataFrame, colour: str, **line_kw):
 def quantile_column(q: float) -> str:
     """Column name of a quantile in fan tables: 0.05 -> 'q05', 0.25 -> 'q25'."""
     return f"q{round(q * 100):02d}"
-
-
-def save_png(fig, path: Path) -> None:
-    """PNG with an adaptive 256-colour palette: charts have few colours, and the palette makes
-    the file (and the report that embeds it) about a third of full colour's size with no
-    visible change."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=DPI, format="png")
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                      dither=Image.Dither.NONE).save(path, optimize=True)
-
-
-def save_figure(fig, out_dir: Path, name: str) -> List[Path]:
-    """Write PNG and PDF, and close the figure whatever happens (sweeps make many).
-
-    The layout is computed once, for the PNG; the PDF reuses it (same size in inches, so the
-    same positions), which saves a second constrained-layout pass per figure."""
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    try:
-        make_drawable(fig)  # no empty boxes, no warning per missing glyph
-        save_png(fig, paths[0])
-        fig.set_layout_engine("none")
-        fig.savefig(paths[1])
-    finally:
-        plt.close(fig)
-    return paths

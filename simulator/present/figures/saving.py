@@ -1,0 +1,64 @@
+"""Saving a figure: PNG (a 256-colour palette) and, on request, PDF, in the formats the run asks
+for (run.figure_formats); every text made drawable first (glyphs.py). Part of the figure kit:
+style.py re-exports these."""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import List, Sequence
+
+import matplotlib.pyplot as plt
+
+from .glyphs import make_drawable
+
+DPI = 200
+
+
+def save_png(fig, path: Path) -> None:
+    """PNG with an adaptive 256-colour palette: charts have few colours, and the palette makes
+    the file (and the report that embeds it) about a third of full colour's size with no
+    visible change."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                      dither=Image.Dither.NONE).save(path, optimize=True)
+
+
+FORMATS = ["png", "pdf"]  # what save_figure writes; a run sets it from run.figure_formats
+
+
+@contextlib.contextmanager
+def figure_formats(formats: Sequence[str]):
+    """Within: save_figure writes these formats (png, pdf) only."""
+    before = list(FORMATS)
+    FORMATS[:] = list(formats)
+    try:
+        yield
+    finally:
+        FORMATS[:] = before
+
+
+def save_figure(fig, out_dir: Path, name: str) -> List[Path]:
+    """Write the figure in FORMATS (PNG and PDF unless a run says otherwise), and close it
+    whatever happens (sweeps make many).
+
+    The layout is computed once, for the first format; the others reuse it (same size in inches,
+    so the same positions), which saves a second constrained-layout pass per figure."""
+    paths = [out_dir / f"{name}.{fmt}" for fmt in FORMATS]
+    try:
+        make_drawable(fig)  # no empty boxes, no warning per missing glyph
+        for i, path in enumerate(paths):
+            if i == 1:
+                fig.set_layout_engine("none")
+            if path.suffix == ".png":
+                save_png(fig, path)
+            else:
+                fig.savefig(path)
+    finally:
+        plt.close(fig)
+    return paths
