@@ -134,6 +134,8 @@ def check_run_keys(p: Params) -> None:
     """Keys a run's settings name: `run.objective_parameter` (when an objective is set) must name a
     parameter and `run.stop_kpi` a KPI column this world reports: refused now, not after a run."""
     from simulator.config.kpis import check_kpi_column
+    if not p.run.figure_formats or set(p.run.figure_formats) - {"png", "pdf"}:
+        raise ConfigError(f"run.figure_formats must list png and/or pdf, got {p.run.figure_formats}")
     if p.run.objective:
         try:
             for path in paths(p.run.objective_parameter):

@@ -114,8 +114,6 @@ def _check_run(p: Params) -> Calendar:
     _number("run.replications", run.replications, lo=1, hi=MAX_REPLICATIONS, integer=True)
     _number("run.seed", run.seed, lo=0, integer=True, hi=2**63 - 1)
     _number("run.workers", run.workers, lo=0, integer=True, hi=4096)
-    if not run.figure_formats or set(run.figure_formats) - {"png", "pdf"}:
-        raise ConfigError(f"run.figure_formats must list png and/or pdf, got {run.figure_formats}")
     if run.keep_tables not in KEEP_TABLES:
         raise ConfigError(f"run.keep_tables must be one of {', '.join(KEEP_TABLES)}, "
                           f"got {run.keep_tables!r}")
