@@ -4,7 +4,6 @@ style.py re-exports these."""
 from __future__ import annotations
 
 import contextlib
-import io
 from pathlib import Path
 from typing import List, Sequence
 
@@ -18,15 +17,17 @@ DPI = 200
 def save_png(fig, path: Path) -> None:
     """PNG with an adaptive 256-colour palette: charts have few colours, and the palette makes
     the file (and the report that embeds it) about a third of full colour's size with no
-    visible change."""
+    visible change. The figure is rendered once into the canvas's RGBA buffer and handed to PIL
+    as pixels (no intermediate full-colour PNG to encode and decode again), and saved at zlib's
+    default level: `optimize` cost ~0.2 s a figure for ~5 % of its bytes (profiled, issue 18)."""
+    import numpy as np
     from PIL import Image
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=DPI, format="png")
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                      dither=Image.Dither.NONE).save(path, optimize=True)
+    fig.set_dpi(DPI)
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    Image.fromarray(np.ascontiguousarray(rgb)).quantize(
+        colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path)
 
 
 FORMATS = ["png", "pdf"]  # what save_figure writes; a run sets it from run.figure_formats
