@@ -112,15 +112,54 @@ def broken_scenarios_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+def help_text(argv: Sequence[str]) -> str:
+    """run.py --help, answered without Hydra's help machinery (which builds a config repository
+    per group option: ~2 s): the header, every config group and its options, the scenarios (and
+    any broken file), and every key of the composed config with its value, then the footer."""
+    from omegaconf import OmegaConf
+
+    overrides = [a for a in argv if a not in ("--help", "-h", "-m", "--multirun")]
+    scenario = next((a.split("=", 1)[1].strip("'\"") for a in overrides
+                     if a.startswith("scenario=")), hydra_config.DEFAULT_SCENARIO)
+    rest = [a for a in overrides if not a.startswith("scenario=")]
+    cfg = hydra_config.compose_config(scenario, rest, with_hydra=True)
+    root = hydra_config.CONFIG_DIR
+    groups = sorted({p.parent.relative_to(root).as_posix() for p in root.rglob("*.yaml")
+                     if p.parent != root} - {"sensitivity", "search", "calibration"} | {"calibration"})
+    lines = [str(cfg.hydra.help.header).rstrip(), "", "== Config groups (GROUP=OPTION; Hydra's own plugins add options: --hydra-help) =="]
+    for g in groups:
+        options = sorted(p.stem for p in (root / g).glob("*.yaml"))
+        lines.append(f"{g}: {', '.join(options)}")
+    lines.append(f"scenario: {', '.join(hydra_config.scenario_names())}")
+    broken = broken_scenarios_text()
+    if broken:
+        lines += ["", broken.rstrip()]
+    OmegaConf.set_struct(cfg, False)
+    cfg.pop("hydra", None)
+    lines += ["", f"== Config (scenario={scenario}; override any key with key=value) ==",
+              OmegaConf.to_yaml(cfg).rstrip(), "", str(cfg_footer(root)).rstrip()]
+    return "\n".join(lines)
+
+
+def cfg_footer(root: Path) -> str:
+    import yaml
+    doc = yaml.safe_load((root / "config.yaml").read_text())
+    return doc.get("hydra", {}).get("help", {}).get("footer", "")
+
+
 def preflight(argv: Sequence[str]) -> Optional[str]:
     """A one-line error for a command line that cannot run, or None: checked before Hydra
-    creates anything."""
+    creates anything. --help is answered here (help_text) and exits."""
     try:
         hydra_config.register()
     except ConfigError as exc:
         return str(exc)
     if any(a in ("--help", "-h") for a in argv):
-        print(broken_scenarios_text())
+        try:
+            print(help_text(argv))
+        except ConfigError as exc:
+            return str(exc)
+        raise SystemExit(0)
     problem = hydra_config.check_command_line(argv)
     if problem:
         return problem

@@ -219,20 +219,26 @@ def to_params(cfg: DictConfig, scenario: str) -> Params:
     return params
 
 
-def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = ()) -> Params:
-    """Compose `scenario` with `overrides` as run.py would, without running anything."""
+def compose_config(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = (),
+                   with_hydra: bool = False) -> DictConfig:
+    """The composed config of `scenario` with `overrides` (and Hydra's own node if asked)."""
     register()
     if scenario not in scenario_names():
         raise ConfigError(unknown_scenario(scenario))
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
+            return compose(config_name="config", overrides=[f"scenario={scenario}", *overrides],
+                           return_hydra_config=with_hydra)
     except ConfigError:
         raise
     except Exception as exc:  # Hydra wraps composition errors in several exception types
         raise ConfigError(one_line(exc)) from None
-    return to_params(cfg, scenario)
+
+
+def compose_params(scenario: str = DEFAULT_SCENARIO, overrides: Sequence[str] = ()) -> Params:
+    """Compose `scenario` with `overrides` as run.py would, without running anything."""
+    return to_params(compose_config(scenario, overrides), scenario)
 
 
 def _hydra_problem(overrides: Sequence[str]) -> Optional[str]:
