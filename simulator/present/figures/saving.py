@@ -26,8 +26,10 @@ def save_png(fig, path: Path) -> None:
     fig.set_dpi(DPI)
     fig.canvas.draw()
     rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    # fast octree: ~3.5x median cut's speed and a quarter fewer bytes on these charts, with no
+    # visible difference (checked by eye on inventory_cover, issue 18)
     Image.fromarray(np.ascontiguousarray(rgb)).quantize(
-        colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path)
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(path)
 
 
 FORMATS = ["png", "pdf"]  # what save_figure writes; a run sets it from run.figure_formats
