@@ -1,5 +1,5 @@
 """Speed, memory and size of the simulator on this machine, printed with the machine's load (read
-the ratios on a busy machine). Every target of issue 8 is one line, marked `ok` or `MISS`:
+the ratios on a busy machine). Every target of issues 8 and 18 is one line, marked `ok` or `MISS`:
 
     python benchmarks/benchmark.py                  # everything (the 1,000-replication run: ~10 min)
     python benchmarks/benchmark.py --replications 200 --skip-snp
@@ -222,6 +222,9 @@ def main(argv=None) -> None:
     ap.add_argument("--skip-big", action="store_true", help="skip the big run")
     ap.add_argument("--skip-snp", action="store_true", help="skip the SupplyNetPy comparison")
     ap.add_argument("--only-big", action="store_true", help="only the big run")
+    ap.add_argument("--users", action="store_true",
+                    help="only what users wait for: the main job, its outputs, rebuild, the quick "
+                         "look, --help and a refusal (issue 18)")
     args = ap.parse_args(argv)
 
     cores = os.cpu_count() or 1
@@ -229,6 +232,14 @@ def main(argv=None) -> None:
           f"numpy {np.__version__}, simpy {simpy.__version__}; {load()}")
     print(f"{'':4} {'figure':<58} {'measured':<24} target")
     p = compose_params(SCENARIO)
+    if args.users:
+        with tempfile.TemporaryDirectory() as tmp:
+            job = run_command([sys.executable, "run.py", "scenario=curbs_2019",
+                               f"hydra.run.dir={Path(tmp) / 'run'}"])
+        line("python run.py scenario=curbs_2019 (20 replications)", f"{job['s']:.1f} s",
+             "<= 10 s", job["s"] <= 10)
+        where_users_wait()
+        return
     if not args.only_big:
         small_figures(p, args, cores)
     if not args.skip_big:
@@ -310,8 +321,49 @@ def small_figures(p: Params, args, cores: int) -> None:
         job = run_command([sys.executable, "run.py", "scenario=curbs_2019", f"hydra.run.dir={out}"])
         size = dir_bytes(out)
     line("python run.py scenario=curbs_2019 (20 replications)", f"{job['s']:.1f} s, "
-         f"peak {job['peak_bytes'] / 2**20:,.0f} MiB (PSS)")
+         f"peak {job['peak_bytes'] / 2**20:,.0f} MiB (PSS)", "<= 10 s", job["s"] <= 10)
     line("20-replication run directory", f"{size / 1e6:.1f} MB", "< 15 MB", size < 15e6)
+    print(f"     ({load()})")
+    where_users_wait()
+
+
+def _median_command(args: List[str], repeat: int = 3) -> float:
+    return statistics.median(run_command(args)["s"] for _ in range(repeat))
+
+
+def where_users_wait() -> None:
+    """Issue 18's targets: what a user waits for, each the median of three whole commands."""
+    from simulator.app.pipeline import derive_outputs
+    from simulator.store.run_dir import mark_complete
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        run_command([py, "run.py", "scenario=curbs_2019", f"hydra.run.dir={out}"])
+        times = []
+        for _ in range(3):  # what the run itself spends after its replications
+            t = time.perf_counter()
+            from simulator.store.run_dir import read_replications
+            from simulator.analysis.metrics import long_from_wide
+            derive_outputs(out, long_from_wide(read_replications(out).reset_index()))
+            times.append(time.perf_counter() - t)
+            mark_complete(out)  # as the pipeline does after deriving
+        line("... its KPIs, figures, backtest and report", f"{statistics.median(times):.1f} s",
+             "<= 4 s", statistics.median(times) <= 4)
+        rebuild = _median_command([py, "-m", "simulator", "rebuild", str(out)])
+        line("python -m simulator rebuild RUN_DIR", f"{rebuild:.1f} s", "<= 6 s", rebuild <= 6)
+        quick = _median_command([py, "run.py", "scenario=baseline", "run.replications=1",
+                                 "run.end_date=2019-12-31", f"hydra.run.dir={Path(tmp) / 'q'}"])
+        line("quick look: baseline, 1 replication, to 2019-12", f"{quick:.1f} s", "<= 5 s",
+             quick <= 5)
+    helps = _median_command([py, "run.py", "--help"])
+    line("python run.py --help", f"{helps:.2f} s", "<= 1.5 s", helps <= 1.5)
+    t = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([py, "run.py", "run.replications=-1"], cwd=ROOT, capture_output=True)
+        t.append(time.perf_counter() - start)
+    refused = statistics.median(t)
+    line("a refused input (run.replications=-1)", f"{refused:.2f} s", "<= 1.5 s", refused <= 1.5)
     print(f"     ({load()})")
 
 
