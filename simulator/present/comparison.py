@@ -198,7 +198,12 @@ def build(sweep_dir: Path, reference: Optional[str] = None) -> Path:
     reference = reference or reference_label(runs)
     paired = paired_differences(runs, reference)
     paired.to_csv(out / "paired_differences.csv", index=False, float_format="%.6g")
-    figures = make_comparison_figures(runs, out)
+    # the figure formats the runs were written in (run.figure_formats; PNG unless asked)
+    from simulator.present.figures.style import figure_formats
+    from simulator.store.run_dir import read_params
+    formats = read_params(next(iter(runs.values()))).run.figure_formats
+    with figure_formats(formats):
+        figures = make_comparison_figures(runs, out)
     info = read_info(next(iter(runs.values())))  # the domain (materials, windows) of the runs
     (out / "comparison.md").write_text(comparison_markdown(table, paired, reference, figures, info))
     return out
