@@ -115,8 +115,7 @@ def residuals(values: Dict[str, float], observations: Sequence[Observation], rep
               seed: int, workers: int = 0) -> Tuple[np.ndarray, list, float]:
     """Residuals (each row's log miss over its sigma, then lost output over its sigma), the
     per-row fit, and fleet lost output %, at parameter `values` (key -> value)."""
-    base = compose_params(SCENARIO)
-    p = compose_params(SCENARIO, override_strings(base, values) + ["run.parameter_uncertainty=false"])
+    p = compose_params(SCENARIO, override_strings(values) + ["run.parameter_uncertainty=false"])
     res = simulate(p, replications=replications, seed=seed, workers=workers)
     daily = res.tables["daily"]
     shock = Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)

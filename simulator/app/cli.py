@@ -42,37 +42,21 @@ def _rebuild(args) -> int:
 def _compare(args) -> int:
     from simulator.present.comparison import build
 
+    from simulator.store.integrity import check_sweep
+
     sweep_dir = Path(args.sweep_dir)
-    _check_sweep_dir(sweep_dir)
+    check_sweep(sweep_dir)
     out = build(sweep_dir, args.reference)
     print(f"comparison written to {out}")
     return 0
 
 
-def _check_sweep_dir(sweep_dir: Path) -> None:
-    """A sweep directory: a directory of job folders, not a run directory or a file."""
-    from simulator.store.integrity import DamagedRun, check_run
-    from simulator.store.run_dir import RUN_INFO, run_complete
-
-    if not sweep_dir.exists():
-        raise DamagedRun(f"{sweep_dir}: no such directory")
-    if not sweep_dir.is_dir():
-        raise DamagedRun(f"{sweep_dir}: is a file, not a sweep directory")
-    if (sweep_dir / RUN_INFO).exists():
-        raise DamagedRun(f"{sweep_dir}: is a run directory, not a sweep (its jobs' parent)")
-    jobs = [d for d in sorted(sweep_dir.iterdir()) if d.is_dir() and (d / RUN_INFO).exists()]
-    if not jobs:
-        raise DamagedRun(f"{sweep_dir}: no job folder with a run_info.json (not a sweep directory)")
-    for job in jobs:  # a job that says complete must be: its files match their digests
-        if run_complete(job):
-            check_run(job, replications=True)
-
-
 def _sweep(args) -> int:
     from simulator.app.sweep import finish_sweep
+    from simulator.store.integrity import check_sweep
 
     sweep_dir = Path(args.sweep_dir)
-    _check_sweep_dir(sweep_dir)
+    check_sweep(sweep_dir)
     failed = finish_sweep(sweep_dir, args.reference)
     print(f"sweep summary -> {sweep_dir / 'summary.csv'}"
           + (f"; {failed} job(s) not complete, listed there" if failed else ""))
@@ -80,21 +64,18 @@ def _sweep(args) -> int:
 
 
 def _backtest(args) -> int:
-    from simulator.analysis.backtest import check_materials, load_observed
     from simulator.app.pipeline import run_backtest
-    from simulator.store.integrity import check_run, read_run_params
+    from simulator.store.integrity import check_run
 
     run_dir = Path(args.run_dir)
     check_run(run_dir, tables=["imports_monthly"])
     files = [Path(f) for f in args.files]
-    observations = [o for f in files for o in load_observed(f)]  # every file checked first
-    check_materials(observations, read_run_params(run_dir).materials)
     name = "-".join(f.stem for f in files) if files else "observed"
     out = Path(args.out) if args.out else run_dir / "backtests" / name
     if out.resolve() == run_dir.resolve() or out.resolve() == (run_dir / "figures").resolve():
         return _fail(f"--out {out}: the run's own files are written by the run; choose another "
                      f"directory")
-    table = run_backtest(run_dir, files, out=out)
+    table = run_backtest(run_dir, files, out=out)  # reads and checks every file before writing
     done = table[table["inside"] != ""]
     print(f"backtest: {len(done)} observations simulated, {int((done['inside'] == 'yes').sum())} "
           f"overlap the 90 % band -> {out / 'backtest.csv'}")

@@ -125,8 +125,9 @@ def help_text(argv: Sequence[str]) -> str:
     cfg = hydra_config.compose_config(scenario, rest, with_hydra=True)
     root = hydra_config.CONFIG_DIR
     groups = sorted({p.parent.relative_to(root).as_posix() for p in root.rglob("*.yaml")
-                     if p.parent != root} - {"sensitivity", "search", "calibration"} | {"calibration"})
-    lines = [str(cfg.hydra.help.header).rstrip(), "", "== Config groups (GROUP=OPTION; Hydra's own plugins add options: --hydra-help) =="]
+                     if p.parent != root} - {"sensitivity", "search"})  # specs, not groups
+    header, footer = str(cfg.hydra.help.header).rstrip(), str(cfg.hydra.help.footer).rstrip()
+    lines = [header, "", "== Config groups (GROUP=OPTION; Hydra's own plugins add options: --hydra-help) =="]
     for g in groups:
         options = sorted(p.stem for p in (root / g).glob("*.yaml"))
         lines.append(f"{g}: {', '.join(options)}")
@@ -137,14 +138,8 @@ def help_text(argv: Sequence[str]) -> str:
     OmegaConf.set_struct(cfg, False)
     cfg.pop("hydra", None)
     lines += ["", f"== Config (scenario={scenario}; override any key with key=value) ==",
-              OmegaConf.to_yaml(cfg).rstrip(), "", str(cfg_footer(root)).rstrip()]
+              OmegaConf.to_yaml(cfg).rstrip(), "", footer]
     return "\n".join(lines)
-
-
-def cfg_footer(root: Path) -> str:
-    import yaml
-    doc = yaml.safe_load((root / "config.yaml").read_text())
-    return doc.get("hydra", {}).get("help", {}).get("footer", "")
 
 
 def preflight(argv: Sequence[str]) -> Optional[str]:

@@ -159,11 +159,6 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
     return out
 
 
-def half_width(values: Sequence[float]) -> float:
-    """Half-width of the 95 % t-interval of the mean of `values` (missing values left out)."""
-    return t_half_width(values)
-
-
 def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
     """Replications in batches of `run.stop_batch` until the 95 % half-width of `run.stop_kpi`'s
     mean is at most `run.stop_half_width`, or `run.replications` have run. Replication r is the
@@ -179,7 +174,7 @@ def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
         values = long.loc[(long["kpi"] == kpi) & (long["fab"] == fab) & (long["item"] == item), "value"]
         if values.empty:
             raise ValueError(f"run.stop_kpi {run.stop_kpi} is not a KPI of this run")
-        width = half_width(values)
+        width = t_half_width(values)
         log.info("%d replications: %s = %.4g, 95 %% half-width %.3g (target %g)", stop,
                  run.stop_kpi, values.mean(), width, run.stop_half_width)
         if width <= run.stop_half_width:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable, Dict, List
+from typing import Dict, List
 
-from simulator.config.errors import ConfigError
+from simulator.config.errors import ConfigError, number
 from simulator.config.params import Params
 
 TIE = "|"
 
 
-def paths(key: str, params: Params = None) -> List[str]:
+def paths(key: str) -> List[str]:
     """The plain dotted paths a key stands for (one, or one per name a segment lists)."""
     out = [""]
     for part in key.split("."):
@@ -62,15 +62,14 @@ def set_values(params: Params, values: Dict[str, float]) -> Params:
     return out
 
 
-def override_strings(params: Params, values: Dict[str, float]) -> List[str]:
+def override_strings(values: Dict[str, float]) -> List[str]:
     """Config overrides (`path=value`) that set each key, for composing with Hydra."""
     return [f"{path}={float(v)!r}" for key, v in values.items() for path in paths(key)]
 
 
-def check_calibration(p: Params, number: Callable) -> None:
+def check_calibration(p: Params) -> None:
     """`calibration`: every key names a parameter, its fit lies within its bounds, and the
-    covariance is a symmetric matrix over the parameters' names with a non-negative diagonal.
-    `number` is validation's range check (passed in: validation imports this module)."""
+    covariance is a symmetric matrix over the parameters' names with a non-negative diagonal."""
     c = p.calibration
     names = list(c.parameters)
     for name, q in c.parameters.items():
@@ -149,7 +148,7 @@ def check_run_keys(p: Params) -> None:
         raise ConfigError(f"run.stop_kpi: {exc}") from None
 
 
-def check_licence_lags(p: Params, number: Callable) -> None:
+def check_licence_lags(p: Params) -> None:
     """`metrics.observed_licence_lags_days`: each key an item (material.grade) of the world, each
     lag a finite number of days >= 0."""
     items = {f"{m}.{g}" for m, g in p.items()}

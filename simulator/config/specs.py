@@ -9,14 +9,13 @@ never silently replaced by the spec's value.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from simulator.config.errors import ConfigError
+from simulator.config.errors import ConfigError, number
 
 MAX_SAMPLES = 2 ** 16
 MAX_REPLICATIONS = 100_000
@@ -63,16 +62,8 @@ def _read(path: Path) -> dict:
 
 
 def _number(where: str, value, *, integer=False, lo=None, hi=None, lo_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} must be a number, got {value!r}")
-    if math.isnan(value) or math.isinf(value):
-        raise ConfigError(f"{where} must be finite, got {value}")
-    if integer and int(value) != value:
-        raise ConfigError(f"{where} must be a whole number, got {value}")
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ConfigError(f"{where} must be {'>' if lo_open else '>='} {lo}, got {value}")
-    if hi is not None and value > hi:
-        raise ConfigError(f"{where} must be <= {hi}, got {value}")
+    """The config's number check (errors.number), the value converted to int or float."""
+    value = number(where, value, integer=integer, lo=lo, hi=hi, lo_open=lo_open)
     return int(value) if integer else float(value)
 
 

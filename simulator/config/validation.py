@@ -6,14 +6,13 @@ non-zero before anything is written.
 """
 from __future__ import annotations
 
-import math
-import re
 from typing import Iterable
 
 from simulator.config.calendar import Calendar, parse_date
 from simulator.config.demand import national_demand_t_per_month
 from simulator.config.calibrated import check_calibration, check_licence_lags, check_run_keys
 from simulator.config.errors import ConfigError  # re-exported: callers import it from here
+from simulator.config.errors import missing as _missing, number as _number
 from simulator.config.params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
 
 SHARE_TOLERANCE = 1e-6
@@ -26,26 +25,6 @@ MAX_USD_PER_T = 1e9               # photoresist, the dearest, is ~US$ 0.15 M/t (
 MAX_DAYS = 36_600                 # any duration in days: a century
 NEVER_DAYS = 1e9                  # validity, half-life: this long means "never" (tests use it)
 MAX_OUTPUT = 1e15                 # planned output per month, in the fab's own unit
-
-
-def _missing(value) -> bool:
-    return isinstance(value, str) and value == "???"
-
-
-def _number(key: str, value, *, lo=None, hi=None, lo_open=False, integer=False) -> float:
-    if _missing(value):
-        raise ConfigError(f"{key} is missing (no value given)")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{key} must be a number, got {value!r}")
-    if math.isnan(value) or math.isinf(value):
-        raise ConfigError(f"{key} must be finite, got {value}")
-    if integer and int(value) != value:
-        raise ConfigError(f"{key} must be a whole number, got {value}")
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ConfigError(f"{key} must be {'>' if lo_open else '>='} {lo}, got {value}")
-    if hi is not None and value > hi:
-        raise ConfigError(f"{key} must be <= {hi}, got {value}")
-    return value
 
 
 def _share(key, value):
@@ -91,8 +70,9 @@ def validate(p: Params) -> None:
     _check_licensing(p)
     _check_timeline(p, cal)
     _check_metrics(p, cal)
-    check_calibration(p, _number)
-    check_run_keys(p), check_licence_lags(p, _number)
+    check_calibration(p)
+    check_run_keys(p)
+    check_licence_lags(p)
 
 
 KEEP_TABLES = ("all", "summary", "none")  # see simulator/store/run_dir.py
@@ -119,9 +99,6 @@ def _check_run(p: Params) -> Calendar:
                           f"got {run.keep_tables!r}")
     _number("run.stop_half_width", run.stop_half_width, lo=0.0, hi=1e12)
     _number("run.stop_batch", run.stop_batch, lo=2, integer=True, hi=MAX_REPLICATIONS)
-    if not re.fullmatch(r"[a-z0-9_]+\[[^|\]]+\|[^|\]]+\]", str(run.stop_kpi)):
-        raise ConfigError(f"run.stop_kpi must read kpi[fab|item] (a column of replications.csv), "
-                          f"got {run.stop_kpi!r}")
     if run.objective not in OBJECTIVES:
         raise ConfigError(f"run.objective must be one of {', '.join(map(repr, OBJECTIVES))}, "
                           f"got {run.objective!r}")

@@ -294,11 +294,10 @@ class Fab:
         link = self._links[(order.supplier, order.grade)]
         stock = self.stocks[(order.material, order.grade)]
         waiting = sum(o.quantity_t for o in link.awaiting.values())
-        # the others under way: a lot already released (held at the gate for a new licence) is in
-        # the open total but not among those waiting
-        under_way = link.open_t - waiting - (0.0 if order.id in link.awaiting else order.quantity_t)
-        return link.share * stock.on_hand_t + under_way + order.quantity_t \
-            <= link.wanted_t + self.policy.min_order_t
+        # under way with the lot: the open orders no longer waiting, and the lot itself (already
+        # among them if it was released before, held at the gate for a new licence)
+        under_way = link.open_t - waiting + (order.quantity_t if order.id in link.awaiting else 0.0)
+        return link.share * stock.on_hand_t + under_way <= link.wanted_t + self.policy.min_order_t
 
     def order_released(self, order: Order) -> None:
         """The supplier holds a licence for `order`: it no longer waits."""

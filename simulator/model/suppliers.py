@@ -247,11 +247,17 @@ class Supplier:
         lic = yield from self.authority.obtain(order)
         if lic is None:
             return self._end(order, fab, DENIED, "licence denied")
-        # approval is not demand: a buyer that switched away while the licence was pending
-        # calls off only what it still wants
-        if not fab.still_wants(order):
-            return self._end(order, fab, CANCELLED, f"licence {lic.id} came after the buyer switched")
+        if self._unwanted(order, fab, lic):
+            return
         self._release(order, fab, lic)
+
+    def _unwanted(self, order: Order, fab, lic) -> bool:
+        """Approval is not demand: a buyer that switched away while the licence was pending calls
+        off only what it still wants; the rest ends here, cancelled."""
+        if fab.still_wants(order):
+            return False
+        self._end(order, fab, CANCELLED, f"licence {lic.id} came after the buyer switched")
+        return True
 
     def _release(self, order: Order, fab, lic) -> None:
         """The order may be made: from the buyer's finished goods if it is urgent and they cover
@@ -337,9 +343,8 @@ class Supplier:
             lic = yield from self.authority.obtain(order)
             if lic is None:
                 return self._end(order, fab, DENIED, "licence denied")
-            if not fab.still_wants(order):
-                return self._end(order, fab, CANCELLED,
-                                 f"licence {lic.id} came after the buyer switched")
+            if self._unwanted(order, fab, lic):
+                return
             order.licence_id = lic.id
         self._export(order, fab, lic)
 

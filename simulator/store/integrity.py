@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 import pyarrow.parquet as pq
 
 from simulator.config.params import Params, from_dict
-from simulator.store.run_dir import COMPLETE, RUN_INFO, changed_files, saved_tables
+from simulator.store.run_dir import COMPLETE, RUN_INFO, changed_files, run_complete, saved_tables
 
 
 class DamagedRun(ValueError):
@@ -115,7 +115,20 @@ def check_replications(directory: Path) -> None:
                              f"{width + 1} (cut short?)")
 
 
-def tables_of(directory: Path, wanted: Optional[Iterable[str]] = None) -> list:
-    """The saved tables (all, or those of `wanted` that are saved)."""
-    saved = saved_tables(directory)
-    return saved if wanted is None else [t for t in wanted if t in saved]
+def check_sweep(sweep_dir: Path) -> None:
+    """A sweep directory: a directory of job folders, not a run directory or a file; every job
+    that says it is complete must be (check_run)."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.exists():
+        raise DamagedRun(f"{sweep_dir}: no such directory")
+    if not sweep_dir.is_dir():
+        raise DamagedRun(f"{sweep_dir}: is a file, not a sweep directory")
+    if (sweep_dir / RUN_INFO).exists():
+        raise DamagedRun(f"{sweep_dir}: is a run directory, not a sweep (its jobs' parent)")
+    jobs = [d for d in sorted(sweep_dir.iterdir()) if d.is_dir() and (d / RUN_INFO).exists()]
+    if not jobs:
+        raise DamagedRun(f"{sweep_dir}: no job folder with a run_info.json (not a sweep directory)")
+    for job in jobs:
+        if run_complete(job):
+            check_run(job, replications=True)
+

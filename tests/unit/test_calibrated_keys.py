@@ -16,7 +16,7 @@ def test_a_listed_segment_fans_out_and_reads_the_mean():
     assert q.suppliers["jp_hf"].capacity_headroom == 0.3 == q.suppliers["cn_hf"].capacity_headroom
     assert q.risk.half_life_days == 77.0
     assert p.suppliers["jp_hf"].capacity_headroom == tw.HEADROOM  # a copy: p is untouched
-    assert override_strings(p, {key: 0.3}) == ["suppliers.jp_hf.capacity_headroom=0.3",
+    assert override_strings({key: 0.3}) == ["suppliers.jp_hf.capacity_headroom=0.3",
                                               "suppliers.cn_hf.capacity_headroom=0.3"]
     # dictionaries are walked like fields
     assert get_value(p, "materials.hf.pre_shock_imports_t_per_month.JP|CN") == pytest.approx(300.0)
