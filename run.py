@@ -14,7 +14,8 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from simulator.app.job import EXIT_CONFIG_ERROR, preflight, run_job
+from simulator.app.errors import exit_now
+from simulator.app.job import EXIT_CONFIG_ERROR, preflight, run_job, skip_mode_composition
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
@@ -27,4 +28,6 @@ if __name__ == "__main__":
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+    skip_mode_composition(sys.argv[1:])
     main()
+    exit_now(0)  # done and written: no interpreter teardown to wait for

@@ -1,6 +1,5 @@
 """`python -m simulator ...`: see simulator/app/cli.py."""
-import sys
-
 from simulator.app.cli import main
+from simulator.app.errors import exit_now
 
-sys.exit(main())
+exit_now(main())  # main() returns its exit code; no interpreter teardown to wait for

@@ -8,8 +8,14 @@ will do.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 import warnings
+
+# The suite tests the model as written: pure Python, even where an accelerated build exists
+# (some tests reach into actors, which compiled classes do not allow). tests/model/test_accel.py
+# compares a compiled build with pure Python in subprocesses (pytest -m accel).
+os.environ.setdefault("TRADEFLOW_PURE_PYTHON", "1")
 from typing import Dict, Sequence, Tuple
 
 import pytest

@@ -16,7 +16,6 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.config.calendar import Calendar
 
@@ -64,6 +63,8 @@ def km_median(values: pd.Series, followup_days: Optional[float] = None) -> tuple
     censored = int(x.isna().sum())
     if observed.size == 0:
         return math.nan, math.nan, math.nan
+    from scipy import stats  # here, not at import: 0.4 s a run need not wait for (pipeline._warming)
+
     end = float(followup_days) if followup_days is not None else float(observed.max()) + 1.0
     data = stats.CensoredData(uncensored=observed, right=np.full(censored, max(end, observed.max())))
     sf = stats.ecdf(data).sf
@@ -106,6 +107,7 @@ def summarise(long: pd.DataFrame, followup_days: Optional[float] = None) -> pd.D
             mean = float(x.mean()) if n else math.nan
             low = high = math.nan
             if kind == "Wilson" and n:
+                from scipy import stats
                 ci95 = stats.binomtest(int(round(x.sum())), n).proportion_ci(0.95, method="wilson")
                 low, high = float(ci95.low), float(ci95.high)
             elif n > 1:
@@ -140,4 +142,5 @@ def t_half_width(values) -> float:
     n = len(x)
     if n < 2:
         return math.inf
+    from scipy import stats
     return float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))

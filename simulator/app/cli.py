@@ -8,6 +8,7 @@
     python -m simulator sensitivity [NAME] [options]    Sobol' indices (SALib) over configs/sensitivity/NAME.yaml
     python -m simulator search [NAME] [options]         the smallest value meeting a goal (configs/search/NAME.yaml)
     python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
+    python -m simulator accel build|status|clean        the model compiled with mypyc (optional, faster)
 
 Errors are one line on stderr with exit code 2; nothing half-written is left behind.
 """
@@ -127,7 +128,8 @@ def parser() -> argparse.ArgumentParser:
             ("search", "simulator.app.search",
              "smallest parameter value meeting a goal: configs/search/NAME.yaml"),
             ("sensitivity", "simulator.app.sensitivity",
-             "Sobol' indices over configs/sensitivity/NAME.yaml (SALib)")):
+             "Sobol' indices over configs/sensitivity/NAME.yaml (SALib)"),
+            ("accel", "simulator.app.accel", "the model compiled with mypyc: build, status, clean")):
         p = sub.add_parser(name, help=text, add_help=False)
         p.set_defaults(func=functools.partial(_own_parser, module), own_parser=True)
     return ap

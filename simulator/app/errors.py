@@ -63,3 +63,18 @@ def refusing():
                 traceback.print_exc()
             log.debug("traceback", exc_info=True)
             outcome.code = EXIT_FAULT
+
+
+def exit_now(code: int) -> None:
+    """End a finished command with `code`, skipping the interpreter's teardown. By now every file
+    the command wrote is closed (a run directory is moved into place complete); what is left is
+    CPython freeing ~10^5 objects module by module, 0.3-0.4 s a user waits for after every run
+    (measured: benchmarks/benchmark.py --users). Logging and the output streams are flushed first.
+    Only for a command that returned: a failure still raises and exits the ordinary way."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said
+            pass
+    os._exit(code)

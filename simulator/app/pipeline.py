@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import logging
 import shutil
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -38,6 +40,7 @@ from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, run_replication, with_run
 from simulator.experiment.parameter_draws import draws_table
+from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
 from simulator.store.integrity import check_run
 from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
@@ -131,8 +134,9 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
     """Run every replication of `params` and write the run directory (the main job)."""
     params = with_run(params)
     n = params.run.replications
-    log.info("%s: %d replications, seed %d, keep_tables=%s%s", params.scenario_name, n,
+    log.info("%s: %d replications, seed %d, keep_tables=%s, model %s%s", params.scenario_name, n,
              params.run.seed, params.run.keep_tables,
+             "compiled (mypyc)" if MODEL_COMPILED else "pure Python",
              f"; overrides: {' '.join(overrides)}" if overrides else "")
 
     def write(partial: Path) -> None:
@@ -146,7 +150,8 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
                     params.run, replications=len(parts)))
                 write_run_files(ran, partial, config_hash, overrides)
         else:
-            parts = list(_progress(map_replications(params, fn, workers), n, "replications"))
+            parts = list(_progress(_warming(map_replications(params, fn, workers)), n,
+                                   "replications"))
         if params.calibration.parameters:  # what each replication ran with
             draws_table(params, list(range(len(parts)))).to_csv(
                 partial / "parameter_draws.csv", index=False, float_format="%.6g")
@@ -183,6 +188,37 @@ def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
     log.warning("%s half-width still %.3g > %g after the maximum, %d replications", run.stop_kpi,
                 width, run.stop_half_width, run.replications)
     return parts
+
+
+# What only the outputs need (KPI intervals, figures, report): ~0.7 s of imports
+OUTPUT_MODULES = ("scipy.stats", "simulator.present.figures", "simulator.present.report",
+                  "simulator.present.figures.backtest")
+
+
+def _warming(items):
+    """Yield `items` (replication results); once the first has come, the workers have forked, and
+    a thread imports OUTPUT_MODULES while this process would only wait: the outputs start without
+    ~0.7 s of imports (measured: benchmarks/benchmark.py --users). Joined before anything else
+    forks (the figures' pool), so no process is forked while it holds an import lock."""
+    thread = None
+    try:
+        for item in items:
+            if thread is None:
+                thread = threading.Thread(target=_import_all, args=(OUTPUT_MODULES,), daemon=True,
+                                          name="warm-imports")
+                thread.start()
+            yield item
+    finally:
+        if thread is not None:
+            thread.join()
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - only a head start: the outputs import it again and say why
+            log.debug("warm import of %s failed", name, exc_info=True)
 
 
 def _progress(items, total: int, what: str):

@@ -212,7 +212,7 @@ class Fab:
         liquid HF approved at ~134 and 174 days after "almost 90 days" of re-requests), so a
         buyer whose licence is late goes on saving stock instead of ceasing to expect it."""
         stock.held_share = 0.0
-        stock.held_until_day = day
+        stock.held_until_day = float(day)
         for link, share, wait in zip(links, shares, waits):
             if not link.awaiting:  # only Japanese links ever hold orders waiting for a licence
                 continue

@@ -105,7 +105,7 @@ class LicensingAuthority:
     def expired(self, lic: Licence, day: float) -> bool:
         return lic.outcome == "approved" and math.isnan(lic.revoked_day) and day >= lic.valid_until
 
-    def obtain(self, order: Order) -> Generator:
+    def obtain(self, order: Order) -> Generator[simpy.Event, object, Optional[Licence]]:
         """Process: wait until a licence covers `order` under the regime in force; return it,
         or None if the application is denied.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple
 
 NaN = math.nan
 
@@ -69,8 +69,10 @@ class Licence:
     renewal: bool = False
     precedent: bool = False  # the pair already held an approval under case review
     first_file: bool = False  # one of the exporter's test cases, filed before its first approval
-    done: Optional[object] = field(default=None, repr=False)  # simpy.Event fired on decision
-    process: Optional[object] = field(default=None, repr=False)  # the review process
+    # Any, not simpy types: the model compiled with mypyc (simulator/app/accel.py) checks native
+    # attribute types at run time, and these are SimPy's objects
+    done: Any = field(default=None, repr=False)  # simpy.Event fired on decision
+    process: Any = field(default=None, repr=False)  # the review process
 
     @property
     def order_list(self) -> str:
@@ -121,7 +123,7 @@ class DailySeries:
 class Recorder:
     """Collects one replication's records."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.events: List[EventRow] = []
         self.orders: List[Order] = []
         self.licences: List[Licence] = []
@@ -144,8 +146,9 @@ class Recorder:
         self._next[prefix] += 1
         return f"{prefix}{self._next[prefix]:06d}"
 
-    def event(self, day, actor, event, *, material="", grade="", origin="", supplier="", fab="",
-              licence_id="", order_id="", quantity_t=NaN, detail=""):
+    def event(self, day: int | float, actor: str, event: str, *, material: str = "", grade: str = "",
+              origin: str = "", supplier: str = "", fab: str = "", licence_id: str = "",
+              order_id: str = "", quantity_t: float = NaN, detail: str = "") -> None:
         self.events.append(EventRow(day, actor, event, material, grade, origin, supplier, fab,
                                     licence_id, order_id, quantity_t, detail))
 

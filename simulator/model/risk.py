@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Dict, Iterable, Set
 
-from scipy.special import ndtr
+from scipy.special import ndtr  # type: ignore[import-untyped]
 
 from simulator.config.params import RiskConf
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from typing import Callable, Dict, Generator, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Generator, Optional
 
 import numpy as np
 import simpy
@@ -49,6 +49,9 @@ from simulator.config.params import JAPAN, MaterialConf, SupplierConf
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
                                      Order, Recorder)
 from simulator.model.shipping import Lane, find_lane
+
+if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
+    from simulator.model.fab import Fab
 
 STOCK_TOLERANCE_T = 1e-9
 NO_DISPATCH_LIMIT = 1e9  # a dispatch_factor this large means the lane takes any call-off at once
@@ -230,7 +233,7 @@ class Supplier:
     # together, or (under it) one to the gate, where the licence is checked, and one for transit.
     # Only an order that must wait for a licence runs as a process.
 
-    def place(self, order: Order, fab) -> None:
+    def place(self, order: Order, fab: Fab) -> None:
         """Take `order` from `fab`: book it into the backlog at once (buyers reviewing the same
         day see it), then obtain its licence (if Japanese) and put it on the line."""
         self._book(order, +1.0)
@@ -243,15 +246,16 @@ class Supplier:
         else:
             self._release(order, fab, lic)
 
-    def _await_licence(self, order: Order, fab) -> Generator:
+    def _await_licence(self, order: Order, fab: Fab) -> Generator:
         lic = yield from self.authority.obtain(order)
         if lic is None:
-            return self._end(order, fab, DENIED, "licence denied")
+            self._end(order, fab, DENIED, "licence denied")
+            return
         if self._unwanted(order, fab, lic):
             return
         self._release(order, fab, lic)
 
-    def _unwanted(self, order: Order, fab, lic) -> bool:
+    def _unwanted(self, order: Order, fab: Fab, lic) -> bool:
         """Approval is not demand: a buyer that switched away while the licence was pending calls
         off only what it still wants; the rest ends here, cancelled."""
         if fab.still_wants(order):
@@ -259,7 +263,7 @@ class Supplier:
         self._end(order, fab, CANCELLED, f"licence {lic.id} came after the buyer switched")
         return True
 
-    def _release(self, order: Order, fab, lic) -> None:
+    def _release(self, order: Order, fab: Fab, lic) -> None:
         """The order may be made: from the buyer's finished goods if it is urgent and they cover
         it, else on the line."""
         env = self.env
@@ -329,26 +333,29 @@ class Supplier:
         order, fab, lic = value
         if lic is not None and not self.authority.permits(lic, self.env.now):
             if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
-                return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                return
             self.env.process(self._relicense(order, fab, lic))
             return
         self._export(order, fab, lic)
 
-    def _relicense(self, order: Order, fab, lic) -> Generator:
+    def _relicense(self, order: Order, fab: Fab, lic) -> Generator:
         while not self.authority.permits(lic, self.env.now):
             if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
-                return self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                return
             # revoked by a regime change, or an exporter / pair licence that ran out while the
             # lot was made: the renewal (or the new regime's licence) covers it
             lic = yield from self.authority.obtain(order)
             if lic is None:
-                return self._end(order, fab, DENIED, "licence denied")
+                self._end(order, fab, DENIED, "licence denied")
+                return
             if self._unwanted(order, fab, lic):
                 return
             order.licence_id = lic.id
         self._export(order, fab, lic)
 
-    def _export(self, order: Order, fab, lic) -> None:
+    def _export(self, order: Order, fab: Fab, lic) -> None:
         if lic is not None:
             lic.used_t += order.quantity_t
         order.state = IN_TRANSIT
@@ -362,12 +369,12 @@ class Supplier:
         order.arrived_day = self.env.now
         fab.receive(order)
 
-    def ship_in_transit(self, order: Order, fab, arrive_in_days: float) -> None:
+    def ship_in_transit(self, order: Order, fab: Fab, arrive_in_days: float) -> None:
         """An order already on its way when the run starts (the warm-start pipeline)."""
         order.released_day = order.ordered_day
         self.env.timeout(arrive_in_days, (order, fab, None)).callbacks.append(self._arrived)
 
-    def _end(self, order: Order, fab, state: str, detail: str) -> None:
+    def _end(self, order: Order, fab: Fab, state: str, detail: str) -> None:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade
             self._book(order, -1.0)
         order.state = state

@@ -19,7 +19,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Set, Tuple
 
 from simulator.config.calendar import Calendar
 from simulator.model.licensing import STRICTNESS, LicensingAuthority
@@ -45,7 +45,7 @@ class Timeline:
         self.due = sorted(((cal.day(e.date), i, e_id, e) for i, (e_id, e) in enumerate(events.items())),
                           key=lambda t: (t[0], t[1]))
         self._next = 0
-        self._announced = set()  # (material, regime) loosenings announced and priced in
+        self._announced: Set[Tuple[str, str]] = set()  # (material, regime) loosenings announced and priced in
 
     def apply_due(self, day: int) -> None:
         while self._next < len(self.due) and self.due[self._next][0] <= day:
@@ -76,10 +76,12 @@ class Timeline:
                 self._announced.discard((m, e.regime))
                 self.authority.set_regime(m, e.regime, detail=label)
         elif e.kind == "signal":
+            assert e.risk is not None  # config/validation.py requires it of a signal
             self.risk.signal(materials, e.risk, day)
             self.rec.event(day, self.actor, "risk_signal", material=",".join(materials),
                            detail=f"{label}: risk at least {e.risk:g}")
         elif e.kind == "news":
+            assert e.articles is not None  # config/validation.py requires it of a news event
             self.risk.news(materials, e.articles, day)
         elif e.kind == "whitelist":
             self.rec.event(day, self.actor, f"whitelist_{e.status}", detail=f"{label} ({e.country})")

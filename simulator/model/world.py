@@ -10,7 +10,7 @@ same-day ordering is fixed (events first) rather than left to the event queue.
 from __future__ import annotations
 
 import gc
-from typing import Dict
+from typing import Dict, Generator
 
 import simpy
 
@@ -69,7 +69,7 @@ class World:
                                  self.risk, list(self.suppliers.values()), list(self.fabs.values()),
                                  rec)
 
-    def _clock(self):
+    def _clock(self) -> Generator[simpy.Event, None, None]:
         fabs = list(self.fabs.values())
         risk_days = {m: self.rec.risk.setdefault(m, []) for m in self.p.materials}
         for day in range(self.cal.horizon_days):

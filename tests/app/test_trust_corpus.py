@@ -305,10 +305,12 @@ def test_non_latin_labels_draw_without_a_warning_per_glyph(tmp_path, caplog):
     from simulator.present.figures import glyphs
     from simulator.present.figures.style import save_figure
     glyphs._warned = False
-    fig, ax = plt.subplots()
+    fig, (ax, bars) = plt.subplots(1, 2)
     ax.set_title("輸出規制の強化 — 수출 규제")
     ax.plot([0, 1], [0, 1], label="フッ化水素")
+    ax.set_yticks([0, 1], ["低", "高"])  # tick labels from strings (a FixedFormatter)
     ax.legend()
+    bars.bar(["삼성", "SK"], [1, 2])  # categories plotted as strings (a StrCategoryFormatter)
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
         save_figure(fig, tmp_path, "unicode")
@@ -319,6 +321,8 @@ def test_non_latin_labels_draw_without_a_warning_per_glyph(tmp_path, caplog):
         notes = [r for r in caplog.records if "no installed font" in r.getMessage()]
         assert len(notes) == 1
         assert glyphs.clean("HF フッ化水素") == "HF ?"
+        ticks = [t.get_text() for a in (ax, bars) for t in (*a.get_xticklabels(), *a.get_yticklabels())]
+        assert "?" in ticks and "SK" in ticks and all(glyphs.clean(t) == t for t in ticks)
     assert glyphs.clean("Stella Chemifa") == "Stella Chemifa"
 
 

@@ -71,12 +71,58 @@ def clean(text: str) -> str:
     return re.sub("\0+", MISSING, out)
 
 
+def _texts(artist):
+    """Every Text under `artist`, without materialising tick objects: an Axis gives its label and
+    offset text, and its tick labels are cleaned at their source (_clean_ticks). Walking an Axis's
+    children would create every tick before the draw does (matplotlib.artist.findobj did: 15 % of
+    the time a run spends on figures, benchmarks/benchmark.py --users)."""
+    from matplotlib.axis import Axis
+    from matplotlib.text import Text
+    if isinstance(artist, Text):
+        yield artist
+    if isinstance(artist, Axis):
+        yield artist.label
+        yield artist.offsetText
+        return
+    for child in artist.get_children():
+        yield from _texts(child)
+
+
+def _clean_ticks(axis) -> None:
+    """Tick labels made drawable at their source: the formatters that write strings (labels set
+    with set_ticks/set_ticklabels, categories plotted as strings, a function), and the tick
+    objects already made (set_ticklabels makes them); other formatters write numbers and dates."""
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+    for which, formatter in (("major", axis.get_major_formatter()), ("minor", axis.get_minor_formatter())):
+        if isinstance(formatter, FixedFormatter):
+            formatter.seq = [clean(str(s)) for s in formatter.seq]
+        elif isinstance(formatter, FuncFormatter):
+            formatter.func = functools.partial(_cleaned, formatter.func)
+        elif isinstance(formatter, StrCategoryFormatter):
+            cleaned = StrCategoryFormatter({clean(k): v for k, v in formatter._units.items()})
+            getattr(axis, f"set_{which}_formatter")(cleaned)
+    for ticks in ("majorTicks", "minorTicks"):
+        for tick in axis.__dict__.get(ticks, ()):  # only ticks that exist: none are made here
+            for text in (tick.label1, tick.label2):
+                if not text.get_text().isascii():
+                    text.set_text(clean(text.get_text()))
+
+
+def _cleaned(func, x, pos=None) -> str:
+    return clean(str(func(x, pos)))
+
+
 def make_drawable(fig) -> None:
     """Every text of `fig` (titles, labels, legends, annotations, ticks) made drawable."""
-    from matplotlib.text import Text
-    for t in fig.findobj(Text):
+    from matplotlib.axis import Axis
+    for t in _texts(fig):
         s = t.get_text()
         if s and not s.isascii():
             c = clean(s)
             if c != s:
                 t.set_text(c)
+    for ax in fig.get_axes():
+        for axis in ax._axis_map.values():
+            if isinstance(axis, Axis):
+                _clean_ticks(axis)
