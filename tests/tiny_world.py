@@ -30,8 +30,13 @@ from typing import Dict, Optional
 
 from simulator.config.params import (EventConf, FabConf, FabPolicyConf, GradeConf, LaneConf, LicensingConf,
                               MaterialConf, MetricsConf, Params, QualificationConf, RegimeConf,
-                              RunConf, SourcingConf, SupplierConf, WindowConf)
+                              RunConf, SourcingConf, SupplierConf, WindowConf, WorldConf)
 from simulator.config.calendar import DAYS_PER_MONTH
+
+# Japan licenses, the fabs are in Korea: the default world's two roles, in miniature
+TINY_WORLD = WorldConf(name="tiny", licensing_country="JP", licensing_name="Japan",
+                       licensing_adjective="Japanese", home_country="KR", home_name="Korea",
+                       importer_name="Korea", buyer="fab", buyers="fabs")
 
 JP_T_PER_MONTH = 300.0
 HEADROOM = 1.0
@@ -119,7 +124,7 @@ def tiny_params(**overrides) -> Params:
     run = RunConf(start_date=START_DATE, end_date=END_DATE, replications=1, seed=12345, workers=1)
     p = Params(materials=materials, suppliers=suppliers, lanes=lanes, fabs=fabs, fab=fab,
                sourcing=sourcing, licensing=licensing, timeline={}, metrics=metrics, run=run,
-               scenario_name="tiny")
+               world=TINY_WORLD, scenario_name="tiny")
     return dataclasses.replace(p, **overrides) if overrides else p
 
 

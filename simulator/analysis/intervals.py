@@ -22,7 +22,7 @@ from simulator.config.calendar import Calendar
 # KPIs whose per-replication value is 0 or 1: their mean is a share of replications, whose
 # interval must stay inside [0, 1] (Wilson, from scipy; a t-interval gave "0.60 (0.00 to 1.28)")
 PROPORTIONS = {"tts_before_ttr"}
-PERCENT_PREFIXES = ("japan_share_pct_", "domestic_share_pct_")
+PERCENT_MARK = "_share_pct_"  # shares of imports per window (<origin>_share_pct_<window>)
 
 
 # KPIs that are durations until something happens, missing (NaN) when it did not happen before
@@ -40,7 +40,7 @@ def interval_kind(kpi: str) -> str:
         return "Kaplan-Meier (log-log)"
     if kpi in PROPORTIONS:
         return "Wilson"
-    if kpi.endswith("_pct") or kpi.startswith(PERCENT_PREFIXES):
+    if kpi.endswith("_pct") or PERCENT_MARK in kpi:
         return "t, within 0-100"
     return "t, at least 0"
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
-from simulator.config.params import JAPAN, KOREA, Params
-from simulator.config.demand import japan_pre_shock_share
+from simulator.config.params import Params
+from simulator.config.demand import licensed_pre_shock_share
+from simulator.config.world import DOMESTIC_SHARE_STEM, licensed_rel_stem, licensed_share_stem
 
 from simulator.config.kpis import ALL
 
@@ -73,8 +74,8 @@ def fab_item_table(p: Params, daily: pd.DataFrame, shipments: pd.DataFrame) -> p
     short = post[post["shortfall_t"] > 1e-9].groupby(KEYS)["day"].min() - shock
     out["tts_days"] = short.reindex(out.index).astype(float)
     at_shock = d[d["day"] == max(shock - 1, 0)].set_index(KEYS)
-    jp = japan_pre_shock_share(p)
-    share = at_shock.index.get_level_values("item").map(lambda i: jp.get(i, 0.0)).to_numpy()
+    licensed = licensed_pre_shock_share(p)
+    share = at_shock.index.get_level_values("item").map(lambda i: licensed.get(i, 0.0)).to_numpy()
     drain = at_shock["demand_t"].to_numpy() * share
     with np.errstate(divide="ignore", invalid="ignore"):
         buffer = np.where(drain > 0, at_shock["inventory_t"].to_numpy() / drain, np.nan)
@@ -248,35 +249,36 @@ def trade_kpis(p: Params, imports: pd.DataFrame, shipments: pd.DataFrame) -> pd.
     arrived = shipments[shipments["arrived_day"].notna() & (shipments["arrived_day"] >= 0)]
     a_month = (cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]") - first).astype(int)
     a_mat, a_rep = arrived["material"].to_numpy(), arrived["replication"].to_numpy()
-    a_qty, a_dom = arrived["quantity_t"].to_numpy(), arrived["origin"].to_numpy() == KOREA
+    a_qty, a_dom = arrived["quantity_t"].to_numpy(), arrived["origin"].to_numpy() == p.world.home_country
     i_month = month_index(imports["month"].to_numpy())
     i_mat, i_rep = imports["material"].to_numpy(), imports["replication"].to_numpy()
-    i_qty, i_jp = imports["quantity_t"].to_numpy(), imports["origin"].to_numpy() == JAPAN
+    i_qty, i_lic = imports["quantity_t"].to_numpy(), imports["origin"].to_numpy() == p.world.licensing_country
 
     def monthly(months, qty, keep) -> np.ndarray:
         return np.bincount(months[keep], weights=qty[keep], minlength=n_months)
 
+    rel, share = licensed_rel_stem(p.world), licensed_share_stem(p.world)
     rows = []
     for mat in sorted(set(i_mat)):
         for r in sorted(set(i_rep[i_mat == mat])):
             mi, sa = (i_mat == mat) & (i_rep == r), (a_mat == mat) & (a_rep == r)
-            jp, tot = monthly(i_month, i_qty, mi & i_jp), monthly(i_month, i_qty, mi)
+            lic, tot = monthly(i_month, i_qty, mi & i_lic), monthly(i_month, i_qty, mi)
             all_in, dom_in = monthly(a_month, a_qty, sa), monthly(a_month, a_qty, sa & a_dom)
 
             def window(name):
                 span = spans[name]
-                mean_jp = float(jp[span].mean()) if span.stop > span.start else math.nan
-                return mean_jp, tot[span].sum(), jp[span].sum(), dom_in[span].sum(), all_in[span].sum()
+                mean_lic = float(lic[span].mean()) if span.stop > span.start else math.nan
+                return mean_lic, tot[span].sum(), lic[span].sum(), dom_in[span].sum(), all_in[span].sum()
 
             pre = window("pre")[0] if "pre" in w else math.nan
             for name in w:
-                mean_jp, tot_sum, jp_sum, dom_sum, all_sum = window(name)
+                mean_lic, tot_sum, lic_sum, dom_sum, all_sum = window(name)
                 if name != "pre":
-                    rows.append((r, ALL, mat, f"imports_jp_rel_{name}",
-                                 mean_jp / pre if pre and pre > 0 else math.nan))
-                rows.append((r, ALL, mat, f"japan_share_pct_{name}",
-                             100.0 * jp_sum / tot_sum if tot_sum > 0 else math.nan))
-                rows.append((r, ALL, mat, f"domestic_share_pct_{name}",
+                    rows.append((r, ALL, mat, f"{rel}_{name}",
+                                 mean_lic / pre if pre and pre > 0 else math.nan))
+                rows.append((r, ALL, mat, f"{share}_{name}",
+                             100.0 * lic_sum / tot_sum if tot_sum > 0 else math.nan))
+                rows.append((r, ALL, mat, f"{DOMESTIC_SHARE_STEM}_{name}",
                              100.0 * dom_sum / all_sum if all_sum > 0 else math.nan))
     return pd.DataFrame(rows, columns=["replication", "fab", "item", "kpi", "value"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from simulator.config.params import JAPAN, Params
+from simulator.config.params import Params
 
 
 def national_demand_t_per_month(p: Params) -> Dict[tuple, float]:
@@ -18,14 +18,14 @@ def national_demand_t_per_month(p: Params) -> Dict[tuple, float]:
     return demand
 
 
-def japan_pre_shock_share(p: Params) -> Dict[str, float]:
-    """Japan's pre-shock share of national supply per item (`material.grade`)."""
+def licensed_pre_shock_share(p: Params) -> Dict[str, float]:
+    """The licensing country's pre-shock share of national supply per item (`material.grade`)."""
     total = national_demand_t_per_month(p)
     jp = {item: 0.0 for item in total}
     for s in p.suppliers.values():
-        if s.origin != JAPAN:
+        if s.origin != p.world.licensing_country:
             continue
-        flow = p.materials[s.material].modelled_t_per_month(JAPAN) * s.share_of_origin
+        flow = p.materials[s.material].modelled_t_per_month(s.origin) * s.share_of_origin
         for g, mix in s.grade_mix.items():
             jp[(s.material, g)] += flow * mix
     return {f"{m}.{g}": (jp[(m, g)] / t if t > 0 else 0.0) for (m, g), t in total.items()}

@@ -7,6 +7,7 @@ exactly these (a test checks every column of a real run against it).
 from __future__ import annotations
 
 from simulator.config.params import Params
+from simulator.config.world import window_kpi_stems
 
 ALL = "all"
 
@@ -32,7 +33,6 @@ KPI_NAMES = ("applications", "approvals", "denials", "documents_filed", "expirie
              "resilience_loss_pct_days", "review_days_mean", "review_days_mean_bulk",
              "review_days_p50", "review_days_p90", "stockout_days", "ttr_days",
              "ttr_minus_tts_days", "tts_before_ttr", "tts_buffer_days", "tts_days", "withdrawn")
-WINDOW_KPI_STEMS = ("imports_jp_rel", "japan_share_pct", "domestic_share_pct")
 
 
 def check_kpi_column(p: Params, column: str) -> None:
@@ -40,13 +40,14 @@ def check_kpi_column(p: Params, column: str) -> None:
     list of KPIs, fabs or items). Checked before a run that stops on it, or an experiment that
     reads it, spends any time."""
     name, fab, item = parse_kpi_column(column)
-    windowed = {f"{stem}_{w}" for stem in WINDOW_KPI_STEMS for w in p.metrics.windows}
+    stems = window_kpi_stems(p.world)  # named after this world's licensing country
+    windowed = {f"{stem}_{w}" for stem in stems for w in p.metrics.windows}
     if name not in set(KPI_NAMES) | windowed:
         raise ValueError(f"{column!r}: no KPI {name!r} (KPIs: {', '.join(KPI_NAMES)}, and "
-                         f"{', '.join(WINDOW_KPI_STEMS)}_<window> for windows "
+                         f"{', '.join(stems)}_<window> for windows "
                          f"{', '.join(p.metrics.windows)})")
     if fab not in set(p.fabs) | {ALL}:
-        raise ValueError(f"{column!r}: no fab {fab!r} ({', '.join([ALL, *p.fabs])})")
+        raise ValueError(f"{column!r}: no {p.world.buyer} {fab!r} ({', '.join([ALL, *p.fabs])})")
     items = {f"{m}.{g}" for m, g in p.items()} | set(p.materials) | {ALL}
     if item not in items:
         raise ValueError(f"{column!r}: no item {item!r} ({', '.join(sorted(items))})")

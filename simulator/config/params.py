@@ -19,8 +19,34 @@ from typing import Dict, List, Optional
 REGIMES = ("bulk", "individual", "special_bulk")
 SCOPES = ("exporter", "pair", "contract")
 EVENT_KINDS = ("announce_regime", "set_regime", "whitelist", "programme", "signal", "news", "note")
-JAPAN = "JP"
-KOREA = "KR"
+
+
+@dataclass
+class WorldConf:
+    """Who licenses, who buys, and what the outputs call them: every name the model, the analysis
+    and the figures would otherwise have to know (configs/world/NAME.yaml, chosen with world=NAME;
+    tests/test_architecture.py keeps world-specific names out of the code)."""
+    name: str = "???"
+    title: str = ""  # one line: what this world replays (reports, --help)
+    licensing_country: str = "???"  # the origin whose exports the timeline's regimes license
+    licensing_name: str = "???"  # its name in labels ("Japan"); also names two KPIs
+    licensing_adjective: str = "???"  # "Japanese supply"
+    # the buyers' own country, if they share one: its suppliers deliver by road, clear no customs,
+    # are not imports, and earn the buyers' home bias. "" = buyers abroad: every origin is an import
+    home_country: str = ""
+    home_name: str = ""  # "Korea"
+    importer_name: str = "???"  # who imports, in labels ("Korea"; "importers outside China")
+    buyer: str = "buyer"  # one buyer in labels ("fab")
+    buyers: str = "buyers"  # several ("fabs")
+    display_unit: str = "t"  # the unit figures and reports show quantities in
+    display_units_per_t: float = 1.0  # display units per tonne (the model counts tonnes)
+    # the observations held out of calibration: the backtest shades them as a forecast
+    validation_start: str = ""
+    validation_end: str = ""
+    windows_note: str = ""  # the report's note on where metrics.windows come from
+    # the report's "source" of each key assumption, by params path (`*` for any material or
+    # supplier): the world's own citations, so no report names another world's sources
+    sources: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -298,6 +324,7 @@ class Params:
     metrics: MetricsConf = field(default_factory=MetricsConf)
     calibration: CalibrationConf = field(default_factory=CalibrationConf)
     run: RunConf = field(default_factory=RunConf)
+    world: WorldConf = field(default_factory=WorldConf)
     scenario_name: str = "custom"  # set by run.py from the chosen scenario file
 
     def items(self) -> List[tuple]:

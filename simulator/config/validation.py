@@ -13,7 +13,8 @@ from simulator.config.demand import national_demand_t_per_month
 from simulator.config.calibrated import check_calibration, check_licence_lags, check_run_keys
 from simulator.config.errors import ConfigError  # re-exported: callers import it from here
 from simulator.config.errors import missing as _missing, number as _number
-from simulator.config.params import EVENT_KINDS, KOREA, REGIMES, SCOPES, Params
+from simulator.config.params import EVENT_KINDS, REGIMES, SCOPES, Params
+from simulator.config.world import check_world
 
 SHARE_TOLERANCE = 1e-6
 
@@ -62,6 +63,7 @@ def validate(p: Params) -> None:
     cal = _check_run(p)
     _check_materials(p)
     _check_lanes(p)
+    check_world(p)
     _check_suppliers(p)
     _check_fabs(p)
     _check_fab_policy(p)
@@ -159,7 +161,7 @@ def _check_suppliers(p: Params) -> None:
                 raise ConfigError(f"{k}.grade_mix: unknown grade {g!r} of {s.material} "
                                   f"(known: {', '.join(mat.grades)})")
             _share(f"{k}.grade_mix.{g}", share)
-            mode = "road" if s.origin == KOREA else mat.grades[g].mode
+            mode = "road" if s.origin == p.world.home_country else mat.grades[g].mode
             if not any(l.origin == s.origin and l.mode == mode for l in p.lanes.values()):
                 raise ConfigError(f"{k}: no lane from {s.origin} by {mode} for grade {g}")
         _sums_to_one(f"{k}.grade_mix", sum(s.grade_mix.values()))
@@ -168,9 +170,9 @@ def _check_suppliers(p: Params) -> None:
         _number(f"{k}.production_lead_days", s.production_lead_days, lo=0, hi=MAX_DAYS)
         _number(f"{k}.finished_stock_days", s.finished_stock_days, lo=0, hi=MAX_DAYS)
         _number(f"{k}.dispatch_factor", s.dispatch_factor, lo=0, lo_open=True, hi=NEVER_DAYS)
-        if s.feedstock.origin and s.feedstock.origin not in set(countries) - {KOREA}:
+        if s.feedstock.origin and s.feedstock.origin not in set(countries) - {p.world.home_country}:
             raise ConfigError(f"{k}.feedstock.origin = {s.feedstock.origin!r}: not a foreign "
-                              f"origin of the lanes ({', '.join(sorted(set(countries) - {KOREA}))})")
+                              f"origin of the lanes ({', '.join(sorted(set(countries) - {p.world.home_country}))})")
         _number(f"{k}.feedstock.t_per_t", s.feedstock.t_per_t, lo=0, hi=1000)
         for date, cap in s.capacity_ramp.items():
             _date(f"{k}.capacity_ramp key", date)
@@ -185,7 +187,7 @@ def _check_suppliers(p: Params) -> None:
         if s.share_of_origin > 0:
             flows[(s.material, s.origin)] = flows.get((s.material, s.origin), 0.0) + s.share_of_origin
         if s.share_of_origin > 0 and mat.pre_shock_imports_t_per_month.get(s.origin, 0) == 0 \
-                and s.origin != KOREA:
+                and s.origin != p.world.home_country:
             raise ConfigError(f"{k}.share_of_origin = {s.share_of_origin} but materials."
                               f"{s.material}.pre_shock_imports_t_per_month has no {s.origin} flow")
     for m, mat in p.materials.items():

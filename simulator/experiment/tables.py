@@ -19,7 +19,7 @@ import pandas as pd
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.dictionary import DICTIONARY, columns, dtypes
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
-from simulator.config.params import KOREA, Params
+from simulator.config.params import Params
 from simulator.model.records import EVENT_COLUMNS, Recorder
 
 
@@ -170,14 +170,14 @@ def month_grid(cal: Calendar) -> list:
 
 def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: int,
                     feedstock: Sequence[tuple] = ()) -> pd.DataFrame:
-    origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != KOREA}
+    origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != p.world.home_country}
                      | {(s.material, s.feedstock.origin) for s in p.suppliers.values()
                         if s.feedstock.origin and s.feedstock.t_per_t > 0}
                      | {(m, o) for m, mat in p.materials.items() for o in mat.other_goods_share})
     grid = pd.MultiIndex.from_tuples(
         [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
         names=["month", "material", "origin"])
-    arrived = ship[(ship["origin"] != KOREA) & ship["arrived_day"].notna()
+    arrived = ship[(ship["origin"] != p.world.home_country) & ship["arrived_day"].notna()
                    & (ship["arrived_day"] >= 0)][["arrived_day", "material", "origin",
                                                   "quantity_t", "value_usd"]]
     if len(feedstock):

@@ -52,7 +52,7 @@ import numpy as np
 import simpy
 
 from simulator.model.licensing import LicensingAuthority
-from simulator.config.params import KOREA, FabConf, FabPolicyConf, SourcingConf
+from simulator.config.params import FabConf, FabPolicyConf, SourcingConf
 from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
 from simulator.model.risk import PerceivedRisk
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
@@ -159,20 +159,20 @@ class Fab:
                                [l.usage(day) for l in links],
                                [multiplier if s.licensed else 1.0 for s in suppliers],
                                self.sourcing.elasticity[m],
-                               [home_bias if s.origin == KOREA else 1.0 for s in suppliers])
+                               [home_bias if s.home else 1.0 for s in suppliers])
         national = stock.national_t_per_day
         target = cap_shares(target, [s.capacity_t_per_day(g, day) / national for s in suppliers])
         step = policy.review_period_days / policy.switching_adjustment_days \
             if policy.switching_adjustment_days > 0 else 1.0
         shares = self._contracted(links, adjust_shares([l.share for l in links], target, step), day)
 
-        japan = sum(sh for s, sh in zip(suppliers, shares) if s.licensed)
-        # what a buyer plans to wait for each source's licence (nothing outside Japanese licensing)
+        licensed = sum(sh for s, sh in zip(suppliers, shares) if s.licensed)
+        # what a buyer plans to wait for each source's licence (nothing outside the licensing)
         waits = [self.authority.expected_wait_days(s.id, self.id, m) if s.licensed else 0.0
                  for s in suppliers]
         self._note_held(stock, links, shares, waits, day)
         cover_target = self._cover_target(stock, stock.base_cover_days
-                                          + policy.risk_cover_days * risk * japan)
+                                          + policy.risk_cover_days * risk * licensed)
         one_in_flight = regime != "bulk" and policy.one_application_in_flight
         fab_share = stock.daily_use_t / national
         for link, share, wait in zip(links, shares, waits):

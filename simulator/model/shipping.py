@@ -33,13 +33,10 @@ class Lane:
         return float(transit + c.customs_days)
 
 
-DOMESTIC = "KR"
 ROAD = "road"
 
 
 def find_lane(lanes: dict, origin: str, mode: str) -> Lane:
-    if origin == DOMESTIC:
-        mode = ROAD
     for lane in lanes.values():
         if lane.origin == origin and lane.mode == mode:
             return lane

@@ -1,4 +1,4 @@
-"""Suppliers: Japanese exporters, third-country exporters and Korean domestic producers.
+"""Suppliers: exporters of the licensing country, of third countries, and the buyers' own.
 
 A supplier makes one material, in one or more grades, on one production line per grade. Its
 capacity for Korea is its pre-shock flow times (1 + headroom) plus any dated capacity ramp (new
@@ -9,13 +9,13 @@ queueing, Golestani 1994). A lot of q tonnes takes q / capacity days on the line
 waits the production lead time. So under the curbs a maker whose other buyers wait on licences
 can serve the one buyer it may ship to at full speed.
 
-Japanese suppliers export under the licensing authority: an order is produced only once a licence
-covers it (makers do not produce Korea-bound lots they may not ship), and the licence is checked
-again at the gate: if a contract licence expired meanwhile the order lapses; an exporter or pair
-licence that ran out is renewed, and one a regime change revoked is applied for again.
-Third-country and domestic suppliers are outside Japanese licensing.
+The licensing country's suppliers (`world.licensing_country`) export under the licensing
+authority: an order is produced only once a licence covers it (makers do not produce lots they may
+not ship), and the licence is checked again at the gate: if a contract licence expired meanwhile
+the order lapses; an exporter or pair licence that ran out is renewed, and one a regime change
+revoked is applied for again. Every other supplier is outside the licensing.
 
-A supplier may keep finished goods for Korea (`finished_stock_days` of its pre-shock flow, set
+A supplier may keep finished goods for its buyers (`finished_stock_days` of its pre-shock flow, set
 aside for each buyer pro rata to its normal purchases, as capacity is). Routine orders are made to
 order; an urgent order (one a buyer pulls forward on a jump in perceived risk) that its buyer's
 stock covers leaves the gate as soon as its licence allows and its lane can take it, and the line
@@ -30,7 +30,6 @@ A processor that purifies imported crude (`feedstock`, e.g. Korean HF makers on 
 HF) imports `t_per_t` tonnes of crude from its feedstock origin for each tonne it makes; the
 import is recorded, in the customs line of its material, on the day the lot is made (processors
 hold a working stock of crude, so imports track output).
-
 A supplier whose `programme` is set is dormant until a timeline event starts that programme.
 """
 from __future__ import annotations
@@ -45,10 +44,10 @@ import simpy
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.model.licensing import LicensingAuthority
-from simulator.config.params import JAPAN, MaterialConf, SupplierConf
+from simulator.config.params import MaterialConf, SupplierConf, WorldConf
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
                                      Order, Recorder)
-from simulator.model.shipping import Lane, find_lane
+from simulator.model.shipping import ROAD, Lane, find_lane
 
 if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
     from simulator.model.fab import Fab
@@ -133,14 +132,15 @@ class FairLine:
 class Supplier:
     def __init__(self, env: simpy.Environment, s_id: str, conf: SupplierConf, material: MaterialConf,
                  lanes: Dict[str, Lane], authority: LicensingAuthority, rng: np.random.Generator,
-                 recorder: Recorder, cal: Calendar):
+                 recorder: Recorder, cal: Calendar, world: WorldConf):
         self.env = env
         self.id = s_id
         self.conf = conf
         self.material = conf.material
         self.origin = conf.origin
         self.unit_value_usd_per_t = material.unit_value_usd_per_t
-        self.licensed = conf.origin == JAPAN
+        self.licensed = conf.origin == world.licensing_country  # the timeline's regimes apply
+        self.home = conf.origin == world.home_country  # the buyers' country: road, home bias
         self.authority = authority
         self.rng = rng
         self.rec = recorder
@@ -150,7 +150,8 @@ class Supplier:
         self._headroom_t_per_month = pre_shock * (1.0 + conf.capacity_headroom)
         self._flat_capacity = self._headroom_t_per_month / DAYS_PER_MONTH
         self.grades = {g: share for g, share in conf.grade_mix.items() if share > 0}
-        self.lanes = {g: find_lane(lanes, conf.origin, material.grades[g].mode) for g in self.grades}
+        self.lanes = {g: find_lane(lanes, conf.origin, ROAD if self.home else  # home: by road
+                                   material.grades[g].mode) for g in self.grades}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
         self.backlog_t: Dict[tuple, float] = {}  # (grade, fab) -> accepted, not yet made
         # finished goods for Korea per grade, set aside per buyer: (grade, fab) -> tonnes

@@ -41,7 +41,7 @@ class World:
         lanes = {k: Lane(k, c) for k, c in p.lanes.items()}
         self.suppliers = {
             s_id: Supplier(env, s_id, c, p.materials[c.material], lanes, self.authority,
-                           stream(seed, replication, f"supplier/{s_id}"), rec, self.cal)
+                           stream(seed, replication, f"supplier/{s_id}"), rec, self.cal, p.world)
             for s_id, c in p.suppliers.items()
         }
         if p.licensing.initial_regime == "bulk":

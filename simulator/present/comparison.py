@@ -35,12 +35,14 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
     info = as_run_info(info)
     present = set(zip(table["kpi"], table["fab"], table["item"]))
     materials = info.materials
-    out = [("lost_production_pct", "all", "all", "output lost, mean over fabs, %", 2)]
+    buyer, buyers, licensed = info.name("buyer"), info.name("buyers"), info.name("licensed")
+    rel = info.trade_kpi_stems()[0]
+    out = [("lost_production_pct", "all", "all", f"output lost, mean over {buyers}, %", 2)]
     items = [(m, g) for m, mat in materials.items() for g in mat.get("grades", [])]
     for m, g in items:
         name = materials[m].get("name", m)
         what = name if len(materials[m].get("grades", [])) <= 1 else f"{name}, {g}"
-        out += [("stockout_days", "all", f"{m}.{g}", f"days a fab was short of {what}", 0),
+        out += [("stockout_days", "all", f"{m}.{g}", f"days a {buyer} was short of {what}", 0),
                 ("tts_days", "all", f"{m}.{g}",
                  f"{what}: first shortfall, median days after the shock", 0),
                 ("ttr_days", "all", f"{m}.{g}", f"{what}: time to recover, median days", 0)]
@@ -54,8 +56,8 @@ def headlines(table: pd.DataFrame, info: dict) -> List[tuple]:
         for w in chosen:
             if w in windows:
                 span = f"{windows[w]['start'][:7]}…{windows[w]['end'][:7]}"
-                out.append((f"imports_jp_rel_{w}", "all", m,
-                            f"{name}: imports from Japan {span} ÷ pre-shock", 2))
+                out.append((f"{rel}_{w}", "all", m,
+                            f"{name}: imports from {licensed} {span} ÷ pre-shock", 2))
         for w in ("late", "after_lift"):
             if w in windows:
                 span = f"{windows[w]['start'][:7]}…{windows[w]['end'][:7]}"

@@ -19,55 +19,50 @@ from simulator.present.render import Block, format_estimate, to_html, to_markdow
 from simulator.store.run_dir import read_backtest, read_info, read_csv_table, read_params_document
 from simulator.store.run_info import as_run_info
 
+# captions name the run's world: {adjective} supply, {importer}, {licensed}, {buyer}
 FIGURES = [
     ("policy_timeline", "Licensing regime per material and the scenario's policy events."),
-    ("perceived_risk", "Buyers' perceived risk of Japanese supply per material: it drives "
-                       "stockpiling and the effective cost of Japanese supply."),
-    ("inventory_cover", "Fab inventory cover (days of planned use) per fab and material grade: "
-                        "median across replications with 50 % and 90 % bands."),
-    ("production", "Planned vs actual output per fab (the resilience curve) and lost production "
-                   "with 95 % confidence intervals."),
-    ("tts_ttr", "Time to survive (simulated and buffer-only) and time to recover per fab and "
-                "material grade, with 95 % confidence intervals."),
+    ("perceived_risk", "Buyers' perceived risk of {adjective} supply per material: it drives "
+                       "stockpiling and the effective cost of {adjective} supply."),
+    ("inventory_cover", "{Buyer} inventory cover (days of planned use) per {buyer} and material "
+                        "grade: median across replications with 50 % and 90 % bands."),
+    ("production", "Planned vs actual output per {buyer} (the resilience curve) and lost "
+                   "production with 95 % confidence intervals."),
+    ("tts_ttr", "Time to survive (simulated and buffer-only) and time to recover per {buyer} "
+                "and material grade, with 95 % confidence intervals."),
     ("licence_pipeline", "Licence review times by regime and material grade against the observed "
                          "2019 first-approval lags; applications and approvals over time."),
-    ("monthly_imports", "Korea's monthly imports by origin per material (customs view) and "
-                        "Japan's share."),
+    ("monthly_imports", "{importer}'s monthly imports by origin per material (customs view) and "
+                        "{licensed}'s share."),
     ("backtest", "Backtest: simulated 90 % bands of imports against observed customs data "
                  "(pre-shock facts and the calibration set)."),
 ]
 
-# Key assumptions: (what, params path, where it comes from). Values are read from params.json.
-ASSUMPTIONS = [  # world-wide parameters: (what, params path, where it comes from)
-    ("Override of every initial stock (days)", "fab.initial_cover_days", "none: material defaults"),
-    ("Stockpiling: extra cover per unit of perceived risk (days)", "fab.risk_cover_days",
-     "calibrated: OBSERVED.md (no fab lost output); FACTS.md: Samsung sought 6-10 months of EUV resist"),
-    ("Perceived risk: half-life of the memory of a dispute (days)", "risk.half_life_days",
-     "calibrated: OBSERVED.md (2021-22 shares, post-lift HF)"),
-    ("Perceived risk: floor once a dispute has begun", "risk.floor", "Kim (2024)"),
-    ("Contract term of a switched source (days)", "sourcing.contract_term_days",
-     "calibrated: OBSERVED.md (2021-22 shares, post-lift HF)"),
-    ("Ration saving (share of use)", "fab.ration_saving",
-     "assumption; FACTS.md: firms halved inputs in some steps"),
-    ("Case officers reviewing licence files", "licensing.reviewers",
-     "calibrated to FACTS.md's 2019 approval lags and tally"),
-    ("Individual licence: median review clock (days)", "licensing.individual.review_days_median",
-     "calibrated to FACTS.md's first-approval lags (34-174 days)"),
-    ("Individual licence: statutory window (days)", "licensing.individual.review_days_max",
-     "FACTS.md: up to 90 days"),
-    ("Individual licence: validity (days)", "licensing.individual.validity_days", "FACTS.md: 6 months"),
-    ("Switching adjustment (days)", "fab.switching_adjustment_days", "assumption"),
-    ("Supplier commitment horizon (days of capacity)", "sourcing.max_backlog_days", "assumption"),
-    ("Home bias for Korean sources", "sourcing.home_bias", "assumption (1 = none)"),
+# Key assumptions: (what, params path). Values are read from params.json, their sources from the
+# world's own citations (world.sources in its config), so a report names only its world's sources.
+ASSUMPTIONS = [  # world-wide parameters
+    ("Override of every initial stock (days)", "fab.initial_cover_days"),
+    ("Stockpiling: extra cover per unit of perceived risk (days)", "fab.risk_cover_days"),
+    ("Perceived risk: half-life of the memory of a dispute (days)", "risk.half_life_days"),
+    ("Perceived risk: floor once a dispute has begun", "risk.floor"),
+    ("Contract term of a switched source (days)", "sourcing.contract_term_days"),
+    ("Ration saving (share of use)", "fab.ration_saving"),
+    ("Case officers reviewing licence files", "licensing.reviewers"),
+    ("Individual licence: median review clock (days)", "licensing.individual.review_days_median"),
+    ("Individual licence: statutory window (days)", "licensing.individual.review_days_max"),
+    ("Individual licence: validity (days)", "licensing.individual.validity_days"),
+    ("Switching adjustment (days)", "fab.switching_adjustment_days"),
+    ("Supplier commitment horizon (days of capacity)", "sourcing.max_backlog_days"),
+    ("Home bias for sources in {home}", "sourcing.home_bias"),
 ]
-# per material of the run: (what, params path with {m}, where it comes from)
+# per material of the run: (what, params path with {m})
 MATERIAL_ASSUMPTIONS = [
-    ("Initial stock, {name} (days of use)", "materials.{m}.initial_cover_days",
-     "configs/materials: FACTS.md buffers (each value's source is in its comment)"),
-    ("CES elasticity, {name}", "sourcing.elasticity.{m}", "Kim (2024) for the default materials"),
-    ("Cost multiplier on Japanese {name} under individual licensing",
-     "sourcing.cost_multiplier.individual.{m}", "Kim (2024) for the default materials"),
+    ("Initial stock, {name} (days of use)", "materials.{m}.initial_cover_days"),
+    ("CES elasticity, {name}", "sourcing.elasticity.{m}"),
+    ("Cost multiplier on {adjective} {name} under individual licensing",
+     "sourcing.cost_multiplier.individual.{m}"),
 ]
+NO_SOURCE = "see docs/sources.md"
 
 
 class Summary:
@@ -159,7 +154,7 @@ def build_blocks(run_dir: Path) -> List[Block]:
     events = read_csv_table(run_dir, "policy_events", keep_default_na=False)
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
-            + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir)
+            + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir, info)
             + _assumption_blocks(params))
 
 
@@ -209,10 +204,11 @@ def _with_unit(text: str, unit: str) -> str:
 
 def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
     info = as_run_info(info)
+    rel, buyer, buyers = info.trade_kpi_stems()[0], info.name("buyer"), info.name("buyers")
     items = sorted({i for (k, f, i) in summary.df.index if k == "stockout_days" and f == "all"
                     and i != "all"})
     heads = [
-        f"Output lost, all fabs (mean over fabs, % of planned output after the shock): "
+        f"Output lost, all {buyers} (mean over {buyers}, % of planned output after the shock): "
         f"{summary.fmt('lost_production_pct', 'all', 'all', 2, ' %')}.",
         f"Hardest hit: {_worst(summary, info.fabs)}.",
     ]
@@ -224,16 +220,16 @@ def _headline_blocks(info: dict, summary: "Summary") -> List[Block]:
         heads.append(f"{item_name(info, item)}: {survive} (buffer-only estimate "
                      f"{summary.fmt('tts_buffer_days', 'all', item)} days); "
                      f"deliveries back to 95 % of need for 30 days: median "
-                     f"{_with_unit(summary.recovery('all', item), ' days')}; days with a fab short "
+                     f"{_with_unit(summary.recovery('all', item), ' days')}; days with a {buyer} short "
                      f"{summary.fmt('stockout_days', 'all', item)}.")
     windows = info.windows
     if "post2" in windows:  # labels from the run's own windows (metrics.windows), never hard-coded
         for mat in info.materials:
             later = (f", {summary.fmt('domestic_share_pct_late', 'all', mat, 1, ' %')} in "
                      f"{_window_label(windows['late'])}" if "late" in windows else "")
-            heads.append(f"{info.materials[mat]['name']}: imports from Japan "
+            heads.append(f"{info.materials[mat]['name']}: imports from {info.name('licensed')} "
                          f"{_window_label(windows['post2'])} at "
-                         f"{summary.fmt('imports_jp_rel_post2', 'all', mat, 2)} of the pre-shock "
+                         f"{summary.fmt(f'{rel}_post2', 'all', mat, 2)} of the pre-shock "
                          f"monthly mean; domestic share of supply "
                          f"{summary.fmt('domestic_share_pct_post2', 'all', mat, 1, ' %')} then{later}.")
     return [Block("h2", "Headlines"), Block("list", rows=[heads])]
@@ -292,24 +288,29 @@ def _licensing_blocks(info: dict, summary: "Summary") -> List[Block]:
 def _trade_blocks(info: dict, summary: "Summary") -> List[Block]:
     info = as_run_info(info)
     windows = [w for w in info.windows if w != "pre"]
+    (rel, share), licensed = info.trade_kpi_stems(), info.name("licensed")
     rows = [["material", "measure"] + [_window_label(info.windows[w]) for w in windows]]
     for mat in info.materials:
-        for kpi, label, digits in (("imports_jp_rel", "imports from Japan ÷ pre-shock", 2),
-                                   ("japan_share_pct", "Japan's share of imports, %", 1),
+        for kpi, label, digits in ((rel, f"imports from {licensed} ÷ pre-shock", 2),
+                                   (share, f"{licensed}'s share of imports, %", 1),
                                    ("domestic_share_pct", "domestic share of supply, %", 1)):
             rows.append([item_name(info, mat), label]
                         + [summary.fmt(f"{kpi}_{w}", "all", mat, digits) for w in windows])
     return [Block("h2", "Trade"), Block("table", rows=rows),
             Block("p", "Measured against the pre-shock months, "
                        + _window_label(info.windows.get("pre", {}))
-                       + "; the windows from July 2019 are Kim (2024)'s onset, post-1 and post-2, "
-                         "then two of this project's (docs/sources.md).")]
+                       + (f"; {info.world_conf().windows_note}." if info.world_conf().windows_note
+                          else "."))]
 
 
-def _figure_blocks(run_dir: Path) -> List[Block]:
+def _figure_blocks(run_dir: Path, info) -> List[Block]:
+    info = as_run_info(info)
+    names = {"adjective": info.name("licensed_adjective"), "importer": info.name("importer"),
+             "licensed": info.name("licensed"), "buyer": info.name("buyer"),
+             "Buyer": info.name("buyer").capitalize()}
     return [Block("h2", "Figures")] + [
-        Block("figure", caption, path=f"figures/{name}") for name, caption in FIGURES
-        if (run_dir / "figures" / f"{name}.png").exists()]
+        Block("figure", caption.format(**names), path=f"figures/{name}")
+        for name, caption in FIGURES if (run_dir / "figures" / f"{name}.png").exists()]
 
 
 def _assumption_blocks(params: dict) -> List[Block]:
@@ -318,17 +319,24 @@ def _assumption_blocks(params: dict) -> List[Block]:
         return ("default" if value is None else f"{value:g}" if isinstance(value, float)
                 else str(value))
 
+    world = params.get("world", {})
+    sources = world.get("sources", {})
+    names = {"home": world.get("home_name") or "home", "adjective": world.get("licensing_adjective")
+             or "licensed", "importer": world.get("importer_name") or "the importer"}
     rows = [["parameter", "value", "source"]]
-    rows += [[label, value_of(path), source] for label, path, source in ASSUMPTIONS]
-    japanese = {s.get("finished_stock_days") for s in params.get("suppliers", {}).values()
-                if s.get("origin") == "JP"}
-    if japanese:
-        rows.append(["Finished goods Japanese makers hold for Korea (days of flow)",
-                     f"{japanese.pop():g}" if len(japanese) == 1 else "varies by maker",
-                     "calibrated: OBSERVED.md (no fab lost output): the rush"])
+    rows += [[label.format(**names), value_of(path), sources.get(path, NO_SOURCE)]
+             for label, path in ASSUMPTIONS if "{home}" not in label or world.get("home_country")]
+    licensed = {s.get("finished_stock_days") for s in params.get("suppliers", {}).values()
+                if s.get("origin") == world.get("licensing_country")}
+    if licensed:
+        rows.append([f"Finished goods {names['adjective']} makers hold for {names['importer']} "
+                     f"(days of flow)",
+                     f"{licensed.pop():g}" if len(licensed) == 1 else "varies by maker",
+                     sources.get("suppliers.*.finished_stock_days", NO_SOURCE)])
     for m, mat in params.get("materials", {}).items():
-        rows += [[label.format(name=mat.get("name", m)), value_of(path.format(m=m)), source]
-                 for label, path, source in MATERIAL_ASSUMPTIONS]
+        rows += [[label.format(name=mat.get("name", m), **names), value_of(path.format(m=m)),
+                  sources.get(path.format(m="*"), NO_SOURCE)]
+                 for label, path in MATERIAL_ASSUMPTIONS]
     return [Block("h2", "Key assumptions and their sources"), Block("table", rows=rows),
             Block("p", "Every default in configs/ cites its source (FACTS.md, OBSERVED.md or the "
                        "literature) or says it is an assumption; docs/sources.md in the "

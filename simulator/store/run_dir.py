@@ -27,6 +27,8 @@ only knows files and their formats.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import json
 import os
@@ -83,6 +85,7 @@ def run_info(p: Params, config_hash: str, overrides: Sequence[str]) -> dict:
                           "grades": list(mat.grades)} for m, mat in p.materials.items()},
         "fabs": {f: fab.name for f, fab in p.fabs.items()},
         "fab_output_units": {f: fab.output_unit for f, fab in p.fabs.items()},
+        "world": dataclasses.asdict(p.world),  # who licenses and who buys: the outputs' names
     }
 
 

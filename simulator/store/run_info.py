@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Union
 
-from simulator.config.params import MetricsConf, RunConf
+from simulator.config.params import MetricsConf, RunConf, WorldConf
+from simulator.config.world import licensed_rel_stem, licensed_share_stem
 
 _RUN, _METRICS = RunConf(), MetricsConf()
 
@@ -38,6 +39,7 @@ class RunInfo:
     fab_output_units: Dict[str, str] = field(default_factory=dict)
     status: str = ""
     digests: Dict[str, str] = field(default_factory=dict)
+    world: Dict[str, object] = field(default_factory=dict)  # Params.world as the run had it
 
     @classmethod
     def from_document(cls, doc: dict) -> "RunInfo":
@@ -51,6 +53,35 @@ class RunInfo:
 
     def grades(self, material: str) -> List[str]:
         return list(self.materials.get(material, {}).get("grades", []))
+
+    def world_conf(self) -> WorldConf:
+        """The run's world; a run written before worlds were config has generic names."""
+        known = {f.name for f in dataclasses.fields(WorldConf)}
+        return WorldConf(**{k: v for k, v in self.world.items() if k in known})
+
+    def name(self, key: str) -> str:
+        """What figures and reports call things in this run's world: `licensed` (the licensing
+        country), `licensed_adjective`, `importer`, `buyer`, `buyers`, `unit`."""
+        w = self.world_conf()
+        value = {"licensed": w.licensing_name, "licensed_adjective": w.licensing_adjective,
+                 "importer": w.importer_name, "buyer": w.buyer, "buyers": w.buyers,
+                 "unit": w.display_unit}[key]
+        return value if value and value != "???" else GENERIC_NAMES[key]
+
+    def licensed_origin(self) -> str:
+        return str(self.world.get("licensing_country", ""))
+
+    def home_origin(self) -> str:
+        return str(self.world.get("home_country", ""))
+
+    def trade_kpi_stems(self) -> tuple:
+        """(imports from the licensing country ÷ pre-shock, its share of imports) KPI stems."""
+        w = self.world_conf()
+        return licensed_rel_stem(w), licensed_share_stem(w)
+
+
+GENERIC_NAMES = {"licensed": "the licensing country", "licensed_adjective": "licensed",
+                 "importer": "the importer", "buyer": "buyer", "buyers": "buyers", "unit": "t"}
 
 
 def as_run_info(info: Union[RunInfo, dict, None]) -> RunInfo:

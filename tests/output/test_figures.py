@@ -2,6 +2,7 @@
 is what the tables say (checked on tiny hand-made run directories)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from pathlib import Path
@@ -16,6 +17,9 @@ from matplotlib.container import BarContainer
 
 from simulator.config.dictionary import DICTIONARY, dtypes
 from simulator.present import figures as F
+import tiny_world as tw
+
+WORLD = dataclasses.asdict(tw.TINY_WORLD)  # Japan licenses, the fabs are in Korea
 
 FIGURES = ["policy_timeline", "perceived_risk", "inventory_cover", "licence_pipeline",
            "monthly_imports", "production", "tts_ttr"]
@@ -222,6 +226,7 @@ def write_run(root: Path, with_events: bool, name: str = None, inventory_factor:
                       "photoresist": {"name": "Photoresist", "unit_value_usd_per_t": 1.0,
                                       "grades": ["standard"]}},
         "fabs": {"fab_a": "Fab A Co", "fab_b": "Fab B Co"},
+        "world": WORLD, "origin_names": {"JP": "Japan", "US": "United States", "CN": "China"},
     }
     (run / "run_info.json").write_text(json.dumps(info))
     daily = make_daily()
@@ -410,9 +415,9 @@ def test_imports_by_origin_matches_table_sums():
     assert set(flows[flows.material == "photoresist"].origin) == {"JP", "US"}
 
 
-def test_japan_share_and_its_plotted_line(drawn):
+def test_licensed_share_and_its_plotted_line(drawn):
     imports = make_imports()
-    share = F.japan_share(imports)
+    share = F.licensed_share(imports, "JP")
     jp = lambda rep, mi, oi: 100.0 * (oi + 1) + 10 * rep + mi + 500  # noqa: E731 (hf rows)
     expected_feb = [100 * jp(r, 1, 0) / (jp(r, 1, 0) + (jp(r, 1, 1) if r != 2 else 0.0))
                     for r in REPS]

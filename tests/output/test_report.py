@@ -122,7 +122,8 @@ def test_comparison_headlines_follow_the_runs_materials():
     from simulator.present.comparison import headlines
     info = {"materials": {"gallium": {"name": "Gallium", "grades": ["6n"]},
                           "hf": {"name": "HF", "grades": ["liquid", "gas"]}},
-            "windows": {"post2": {"start": "2019-07-01", "end": "2020-12-31"}}}
+            "windows": {"post2": {"start": "2019-07-01", "end": "2020-12-31"}},
+            "world": dataclasses.asdict(tw.TINY_WORLD)}
     keys = [("lost_production_pct", "all", "all"), ("stockout_days", "all", "gallium.6n"),
             ("tts_days", "all", "gallium.6n"), ("stockout_days", "all", "hf.gas"),
             ("imports_jp_rel_post2", "all", "gallium")]

@@ -31,7 +31,7 @@ def _fab_alone(dormant: bool):
     auth = LicensingAuthority(env, p.licensing, ["hf"], np.random.default_rng(0), rec)
     lanes = {k: Lane(k, c) for k, c in p.lanes.items()}
     supplier = Supplier(env, "cn_hf", conf, p.materials["hf"], lanes, auth,
-                        np.random.default_rng(1), rec, cal)
+                        np.random.default_rng(1), rec, cal, p.world)
     risk = PerceivedRisk(RiskConf(), ["hf"])
     fab = Fab(env, "fab1", p.fabs["fab1"], p.fab, p.sourcing, auth, risk, rec,
               lambda actor: np.random.default_rng(2))

@@ -82,7 +82,7 @@ def test_lane_transit_is_triangular_plus_customs():
     assert draws.mean() == pytest.approx(6.0, abs=0.1)
     kr = Lane("KR_road", LaneConf(origin="KR", mode="road", transit_days_min=1, transit_days_mode=1,
                                   transit_days_max=1))
-    assert find_lane({"a": lane, "b": kr}, "KR", "sea") is kr  # domestic goes by road
+    assert find_lane({"a": lane, "b": kr}, "KR", "road") is kr  # a home supplier asks for road
 
 
 # --- a supplier's shared line ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from . import style  # first: it selects the Agg backend before pyplot is import
 from .compare import COMPARISON_FIGURES, compare_tables, make_comparison_figures
 from .data import (cover_fan, cover_series, kpi_rows, lost_production, national_cover,
                    production_series, tts_ttr)
-from .data_imports import imports_by_origin, japan_imports, japan_share
+from .data_imports import imports_by_origin, licensed_imports, licensed_share
 from .data_licences import first_approval_lags, licence_activity, review_times
 from .data_policy import event_marks, regime_timeline, union_event_marks
 from .inventory_cover import plot_inventory_cover
@@ -50,7 +50,7 @@ __all__ = [
     "make_figures", "make_comparison_figures", "FIGURES", "COMPARISON_FIGURES", "DPI",
     "cover_series", "cover_fan", "production_series", "national_cover", "kpi_rows",
     "lost_production", "tts_ttr", "review_times", "first_approval_lags", "licence_activity",
-    "imports_by_origin", "japan_share", "japan_imports", "event_marks", "union_event_marks",
+    "imports_by_origin", "licensed_share", "licensed_imports", "event_marks", "union_event_marks",
     "regime_timeline", "compare_tables", "style",
 ]
 

@@ -21,7 +21,7 @@ from simulator.store.run_info import as_run_info
 
 MARKERS = {
     "tts_days": ("Time to survive, simulated (first shortfall)", S.TTS_COLOUR, "o", -0.25),
-    "tts_buffer_days": ("Time to survive, buffer only (stock ÷ Japan's share of use)",
+    "tts_buffer_days": ("Time to survive, buffer only (stock ÷ {licensed}'s share of use)",
                         S.BUFFER_COLOUR, "D", 0.0),
     "ttr_days": ("Time to recover (deliveries back to ≥ 95 % of need)", S.TTR_COLOUR, "s", 0.25),
 }
@@ -125,14 +125,17 @@ _KPI_NAMES = {
 def output_label(column: str, info: dict = None) -> str:
     """`kpi[fab|item]` -> a reader's title: 'HF, gas grade: time to survive, days'."""
     kpi, fab, item = parse_kpi_column(column)
-    if kpi.startswith("imports_jp_rel_"):
-        what = f"imports from Japan ÷ pre-shock ({kpi.removeprefix('imports_jp_rel_')})"
-    elif kpi.startswith("japan_share_pct_"):
-        what = f"Japan's share of imports, % ({kpi.removeprefix('japan_share_pct_')})"
+    run = as_run_info(info)
+    rel, share = (f"{stem}_" for stem in run.trade_kpi_stems())
+    licensed = run.name("licensed")
+    if kpi.startswith(rel):
+        what = f"imports from {licensed} ÷ pre-shock ({kpi.removeprefix(rel)})"
+    elif kpi.startswith(share):
+        what = f"{licensed}'s share of imports, % ({kpi.removeprefix(share)})"
     else:
         what = _KPI_NAMES.get(kpi, kpi)
     material, _, grade = item.partition(".")
-    where = ("all fabs" if item == "all" else
+    where = (f"all {run.name('buyers')}" if item == "all" else
              S.material_name(info, material) + (f", {grade} grade" if grade and grade != "standard" else ""))
     fab_part = "" if fab == "all" else f" ({fab})"
     return f"{where}{fab_part}: {what}"

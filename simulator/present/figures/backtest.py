@@ -14,8 +14,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from . import style as S
+from simulator.store.run_info import as_run_info
 
-VALIDATION_WINDOW = ("2019-07-01", "2020-12-31")  # OBSERVED.md: the forecast window
 BAND_COLOUR = "#0072B2"
 INSIDE_COLOUR = "#000000"
 OUTSIDE_COLOUR = "#D55E00"
@@ -33,13 +33,15 @@ def _span(period: str) -> Tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
+    info = as_run_info(info)
     t = table[table["inside"] != ""].copy()
     panels: List[tuple] = list(dict.fromkeys(zip(t["material"], t["origin"], t["measure"])))
     spans = [_span(p) for p in t["period"]]
     t["x0"] = [a for a, _ in spans]
     t["x1"] = [b for _, b in spans]
-    start = min(t["x0"].min(), pd.Timestamp(VALIDATION_WINDOW[0])) - pd.Timedelta(days=60)
-    end = max(t["x1"].max(), pd.Timestamp(VALIDATION_WINDOW[1])) + pd.Timedelta(days=60)
+    window = validation_window(info)  # the world's held-out observations, shaded
+    start = min([t["x0"].min(), *window[:1]]) - pd.Timedelta(days=60)
+    end = max([t["x1"].max(), *window[1:]]) + pd.Timedelta(days=60)
     n = max(len(panels), 1)
     cols = min(4, n)
     rows = -(-n // cols)
@@ -52,8 +54,9 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
            "M ±25 %, L ±50 %: metrics.observation_tolerance). " if intervals else ". ")
         + f"Simulated: imports of the run over each observation's period; box = 5th–95th "
         f"percentile across replications ({holds}), line = mean. "
-        f"{inside} of {len(t)} observations overlap the band. Shaded: the validation window "
-        f"{VALIDATION_WINDOW[0][:7]} to {VALIDATION_WINDOW[1][:7]}, a forecast never tuned to.",
+        f"{inside} of {len(t)} observations overlap the band."
+        + (f" Shaded: the validation window {window[0]:%Y-%m} to {window[1]:%Y-%m}, a forecast "
+           f"never tuned to." if window else ""),
     ]
     # wide enough for the title, legend and footer however few panels there are
     width = max(3.9 * cols + 0.4, MIN_WIDTH_IN)
@@ -62,7 +65,7 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     for k, (material, origin, measure) in enumerate(panels):
         ax = axes[k // cols][k % cols]
         d = t[(t["material"] == material) & (t["origin"] == origin) & (t["measure"] == measure)]
-        _panel(ax, d, measure, intervals)
+        _panel(ax, d, measure, intervals, window)
         ax.set_title(f"{S.material_name(info, material)} from "
                      f"{S.origin_name(info, origin)}", loc="left", fontsize=10)
         S.date_axis(ax, start, end)
@@ -74,18 +77,26 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
                Line2D([], [], marker="D", color=OUTSIDE_COLOUR, label="observed, apart"),
                Line2D([], [], marker="^", color="#555555", ls="none", label="observed lower bound"),
                Patch(facecolor="#eeeeee", label="validation window (forecast)")]
-    body.suptitle("Backtest: simulated imports into Korea against observed customs data",
+    body.suptitle("Backtest: simulated trade against observed customs data",
                   fontsize=12, fontweight="bold")
     body.legend(handles=handles, loc="outside lower center", ncols=5 if width >= 14 else 2,
                 frameon=False, fontsize=9)
     return fig
 
 
-def _panel(ax, d: pd.DataFrame, measure: str, intervals: bool) -> None:
+def validation_window(info) -> tuple:
+    """(start, end) of the world's validation window as timestamps, or () if it has none."""
+    w = as_run_info(info).world_conf()
+    if not (w.validation_start and w.validation_end):
+        return ()
+    return pd.Timestamp(w.validation_start), pd.Timestamp(w.validation_end)
+
+
+def _panel(ax, d: pd.DataFrame, measure: str, intervals: bool, window: tuple) -> None:
     """One material x origin x measure: a box per observation, its mean, the observation."""
     scale = MEASURE_SCALE[measure]
-    ax.axvspan(pd.Timestamp(VALIDATION_WINDOW[0]), pd.Timestamp(VALIDATION_WINDOW[1]),
-               color="#eeeeee", lw=0, zorder=0)
+    if window:
+        ax.axvspan(window[0], window[1], color="#eeeeee", lw=0, zorder=0)
     for r in d.itertuples():
         w = r.x1 - r.x0
         ax.add_patch(Rectangle((r.x0, r.band_low * scale), w,

@@ -22,23 +22,25 @@ from matplotlib.ticker import FuncFormatter
 
 from . import style as S
 from .data import national_cover, production_series, stack_runs, tts_ttr
-from .data_imports import japan_imports
+from .data_imports import licensed_imports
 from .data_policy import union_event_marks
 from .load import read_run
 from .parallel import draw_all
 from .axes import AT_PLAN, LINTHRESH, day_axis, disruption_window, horizon_days, row_labels, tts_rows, whisker
+from simulator.config.world import imports_from_licensed_figure
 from simulator.store.run_info import RunInfo, as_run_info
 
 COMPARE_DAILY = ["replication", "date", "fab", "material", "grade", "inventory_t", "demand_t",
                  "fab_production_pct"]
 MARKERS = ["o", "s", "D", "^", "v", "P", "X"]
-COMPARISON_FIGURES = ["compare_cover", "compare_production", "compare_imports_japan",
+# the figures a comparison draws (imports from the licensing country: its file is named after it)
+COMPARISON_FIGURES = ["compare_cover", "compare_production", "compare_imports_licensed",
                       "compare_tts_ttr"]
 
 
 def compare_tables(runs: Dict[str, Path]) -> dict:
     """Everything the comparison figures draw, one `run` column per table (pure reading and
-    data preparation: no drawing). Keys: infos, cover, production, imports_jp, tts_ttr, marks,
+    data preparation: no drawing). Keys: infos, cover, production, imports_licensed, tts_ttr, marks,
     no_events (runs without policy events)."""
     infos, cover, prod, imp, kpi, policies = {}, {}, {}, {}, {}, {}
     for label, run_dir in runs.items():
@@ -46,11 +48,11 @@ def compare_tables(runs: Dict[str, Path]) -> dict:
         infos[label] = run.info
         cover[label] = national_cover(run.daily, S.COVER_BIN_DAYS)
         prod[label] = production_series(run.daily, S.COVER_BIN_DAYS)
-        imp[label] = japan_imports(run.imports)
+        imp[label] = licensed_imports(run.imports, run.info.licensed_origin())
         kpi[label] = tts_ttr(run.kpis)
         policies[label] = run.policy
     return dict(infos=infos, cover=stack_runs(cover), production=stack_runs(prod),
-                imports_jp=stack_runs(imp), tts_ttr=stack_runs(kpi),
+                imports_licensed=stack_runs(imp), tts_ttr=stack_runs(kpi),
                 marks=union_event_marks(policies),
                 no_events=[k for k, p in policies.items() if p.empty])
 
@@ -68,7 +70,7 @@ def scenario_styles(labels: List[str]) -> Dict[str, dict]:
 
 def _info(t: dict) -> RunInfo:
     """The runs' run_info merged: materials and fabs of all runs (in first-seen order), the
-    calendar of the first run (a sweep shares its world and calendar)."""
+    calendar and world of the first run (a sweep shares its world and calendar)."""
     infos = [as_run_info(i) for i in t["infos"].values()]
     materials: dict = {}
     fabs: dict = {}
@@ -77,7 +79,8 @@ def _info(t: dict) -> RunInfo:
         fabs.update({a: b for a, b in info.fabs.items() if a not in fabs})
     first = infos[0] if infos else RunInfo()
     return RunInfo(materials=materials, fabs=fabs, start_date=first.start_date,
-                   end_date=first.end_date, shock_date=first.shock_date)
+                   end_date=first.end_date, shock_date=first.shock_date, world=first.world,
+                   origin_names=first.origin_names)
 
 
 def _source(t: dict) -> str:
@@ -215,21 +218,27 @@ def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
                         shared_y=True, window=window)
 
 
-def plot_compare_imports_japan(t: dict, out_dir: Path) -> List[Path]:
+def plot_compare_imports_licensed(t: dict, out_dir: Path) -> List[Path]:
     info = _info(t)
-    mats = [m for m in info.materials if m in set(t["imports_jp"]["material"])]
-    mats += sorted(set(t["imports_jp"]["material"]) - set(mats))
+    data = t["imports_licensed"]
+    mats = [m for m in info.materials if m in set(data["material"])]
+    mats += sorted(set(data["material"]) - set(mats))
+    licensed, k = info.name("licensed"), info.world_conf().display_units_per_t
+    data = data.assign(quantity_t=data["quantity_t"] * k)  # in the world's display unit
+    per_month = f"{S.unit_words(info)} per month"
 
     def ylim(d):
         return 0, max(float(d["quantity_t"].max() * 1.08) if len(d) else 0.0, 1.0)
 
-    footer = [_source(t) + " Korean customs view: imports from Japan, all grades summed, "
-              "tonnes per month; lines: mean across replications.", _events_note(t)]
+    footer = [_source(t) + f" Customs view: imports from {licensed}, all grades summed, "
+              f"{per_month}; lines: mean across replications.", _events_note(t)]
     titles = [S.material_name(info, m) + (" (all grades)" if len(S.grades_of(info, m)) > 1
                                             else "") for m in mats]
-    return _line_panels(t, "imports_jp", "material", mats, titles, "Tonnes per month",
-                        footer, "Monthly imports from Japan by scenario",
-                        "compare_imports_japan", out_dir, mats, ylim, ncols=3, x="month",
+    return _line_panels({**t, "imports_licensed": data}, "imports_licensed", "material", mats,
+                        titles, per_month.capitalize(), footer,
+                        f"Monthly imports from {licensed} by scenario",
+                        imports_from_licensed_figure(info.world_conf()), out_dir, mats, ylim,
+                        ncols=3, x="month",
                         y="quantity_t", shift=pd.Timedelta(days=14),
                         fmt=FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
@@ -308,7 +317,7 @@ def make_comparison_figures(runs: Dict[str, Path], out_dir: Path,
         "compare_tts_ttr": lambda: plot_compare_tts_ttr(t, out_dir),
         "compare_cover": lambda: plot_compare_cover(t, out_dir),
         "compare_production": lambda: plot_compare_production(t, out_dir),
-        "compare_imports_japan": lambda: plot_compare_imports_japan(t, out_dir),
+        "compare_imports_licensed": lambda: plot_compare_imports_licensed(t, out_dir),
     }
     drawn = draw_all(jobs, workers)
     return [p for name in COMPARISON_FIGURES for p in drawn[name]]

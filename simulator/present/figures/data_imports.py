@@ -43,8 +43,9 @@ def imports_by_origin(imports: pd.DataFrame, stat: str = "mean") -> pd.DataFrame
     return out[cols].sort_values(["material", "month", "origin"]).reset_index(drop=True)
 
 
-def japan_share(imports: pd.DataFrame, band: Sequence[float] = BAND) -> pd.DataFrame:
-    """Japan's share (%) of each replication's monthly imports per material, median and band.
+def licensed_share(imports: pd.DataFrame, origin: str, band: Sequence[float] = BAND) -> pd.DataFrame:
+    """`origin`'s (the licensing country's) share (%) of each replication's monthly imports per
+    material, median and band.
 
     Months with no imports at all have no share and are left out of the quantiles.
     Returns columns material, month, median, low, high.
@@ -54,8 +55,8 @@ def japan_share(imports: pd.DataFrame, band: Sequence[float] = BAND) -> pd.DataF
     if w.empty:
         return pd.DataFrame(columns=cols)
     total = w.sum(axis=1)
-    jp = w["JP"] if "JP" in w else pd.Series(0.0, index=w.index)
-    share = (100.0 * jp / total.where(total > 0)).rename("share")
+    licensed = w[origin] if origin in w else pd.Series(0.0, index=w.index)
+    share = (100.0 * licensed / total.where(total > 0)).rename("share")
     g = share.groupby(level=["material", "month"])
     out = pd.DataFrame({"median": g.median(), "low": g.quantile(band[0]),
                         "high": g.quantile(band[1])}).reset_index()
@@ -63,16 +64,16 @@ def japan_share(imports: pd.DataFrame, band: Sequence[float] = BAND) -> pd.DataF
     return out[cols]
 
 
-def japan_imports(imports: pd.DataFrame) -> pd.DataFrame:
-    """Monthly imports from Japan per material (grades summed), mean across replications, in
-    tonnes; missing rows (and a run without any Japanese imports) count as zero.
+def licensed_imports(imports: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """Monthly imports from `origin` (the licensing country) per material (grades summed), mean
+    across replications, in tonnes; missing rows (and a run without any) count as zero.
 
     Returns columns material, month (first day of the month), quantity_t."""
     cols = ["material", "month", "quantity_t"]
     w = _imports_wide(imports)
     if w.empty:
         return pd.DataFrame(columns=cols)
-    jp = w["JP"] if "JP" in w else pd.Series(0.0, index=w.index)
-    out = jp.groupby(level=["material", "month"]).mean().rename("quantity_t").reset_index()
+    licensed = w[origin] if origin in w else pd.Series(0.0, index=w.index)
+    out = licensed.groupby(level=["material", "month"]).mean().rename("quantity_t").reset_index()
     out["month"] = _month_start(out["month"])
     return out[cols].sort_values(["material", "month"]).reset_index(drop=True)

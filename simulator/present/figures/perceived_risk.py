@@ -25,15 +25,16 @@ def risk_series(daily: pd.DataFrame) -> pd.DataFrame:
 def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                         out_dir: Path) -> List[Path]:
     info = as_run_info(info)
+    adjective, buyers = info.name("licensed_adjective"), info.name("buyers")
     series = risk_series(daily)
     materials = [m for m in info.materials if m in set(series["material"])]
     start, end = S.run_span(info, list(series["date"]) or [pd.Timestamp("2018-01-01")])
     footer = [
-        S.source_line(info) + " Perceived per-fortnight probability that a Japanese shipment is "
+        S.source_line(info) + f" Perceived per-fortnight probability that a {adjective} shipment is "
         "refused or held up, as buyers see it: raised by signals (press leaks), news intensity "
         "(Kim 2024's probit of articles per fortnight) and tightening regimes, lowered by a lift, "
-        "decaying to a floor once a dispute has begun. It sets the fabs' stockpile targets and the "
-        "effective cost of Japanese supply. Lines of materials that received the same signals "
+        f"decaying to a floor once a dispute has begun. It sets the {buyers}' stockpile targets and "
+        f"the effective cost of {adjective} supply. Lines of materials that received the same signals "
         "coincide.",
         S.event_key(marks, info) or "No policy events in this scenario.",
     ]
@@ -51,7 +52,7 @@ def plot_perceived_risk(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("perceived risk (probability)")
     rows = S.mark_events(ax, marks, None)
-    ax.set_title("Perceived risk of Japanese supply", loc="left", pad=6 + 15 * rows)
+    ax.set_title(f"Perceived risk of {adjective} supply", loc="left", pad=6 + 15 * rows)
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     body.suptitle(f"Perceived risk — scenario {info.scenario}")

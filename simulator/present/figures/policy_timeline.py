@@ -47,7 +47,7 @@ def plot_policy_timeline(policy_events: pd.DataFrame, marks: pd.DataFrame, info:
     ax.set_ylim(len(materials) - 0.4, -0.6)
     ax.tick_params(axis="y", length=0)
     rows = S.mark_events(ax, marks, None)
-    ax.set_title("Export licensing regime for Korea", loc="left", pad=6 + 15 * rows)
+    ax.set_title(f"Export licensing regime for {info.name('importer')}", loc="left", pad=6 + 15 * rows)
     present = [r for r in S.REGIME_COLOURS if r in set(tl["regime"])]
     handles = [Patch(facecolor=S.REGIME_COLOURS[r], label=f"{S.REGIME_NAMES[r]} licensing")
                for r in present]

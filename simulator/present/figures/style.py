@@ -54,11 +54,11 @@ LINE_STYLES = ["-", (0, (5, 1.5)), (0, (5, 1.5, 1.2, 1.5)), (0, (1.2, 1.2))]
 # scenarios in comparison figures: the first (usually the baseline) in black, then the rest
 SCENARIO_COLOURS = ["#000000", "#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 SCENARIO_STYLES = ["-", (0, (5, 1.5)), "-", (0, (6, 1.5, 1.5, 1.5)), (0, (1.5, 1.2)), "-", "-"]
-ORIGIN_ORDER = ["JP", "CN", "TW", "US", "BE", "ROW"]
-# Japan in vermillion (the colour the eye goes to first) and at the bottom of each stack so that
-# its collapse after the curbs is read against a flat baseline
-ORIGIN_COLOURS = {"JP": "#D55E00", "CN": "#E69F00", "TW": "#56B4E9", "US": "#0072B2",
-                  "BE": "#009E73", "ROW": "#CC79A7", "KR": "#000000"}
+# the licensing country in vermillion (the colour the eye goes to first) and at the bottom of each
+# stack, so that its collapse after the curbs is read against a flat baseline; the buyers' home
+# country in black; the other origins in the world's order
+LICENSED_COLOUR, HOME_COLOUR = "#D55E00", "#000000"
+OTHER_ORIGIN_COLOURS = ["#E69F00", "#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#F0E442"]
 REGIME_COLOURS = {"bulk": "#009E73", "individual": "#D55E00", "special_bulk": "#0072B2"}
 REGIME_NAMES = {"bulk": "Bulk", "individual": "Individual", "special_bulk": "Special bulk"}
 
@@ -67,6 +67,32 @@ def material_name(info: InfoLike, material: str) -> str:
     """A material's display name as the run has it (short name, else name, else its id)."""
     mat = as_run_info(info).materials.get(material, {})
     return mat.get("short_name") or mat.get("name") or material
+
+
+def origin_order(info: InfoLike) -> List[str]:
+    """The run's origins: the licensing country first, the others as its world lists them, the
+    buyers' home country (not an import) last."""
+    info = as_run_info(info)
+    lic, home = info.licensed_origin(), info.home_origin()
+    others = [o for o in info.origin_names if o not in (lic, home)]
+    return [o for o in (lic,) if o] + others + [o for o in (home,) if o]
+
+
+def origin_colours(info: InfoLike) -> Dict[str, str]:
+    """Colour per origin: the licensing country vermillion, home black, the rest by the palette
+    (grey beyond it)."""
+    info = as_run_info(info)
+    lic, home = info.licensed_origin(), info.home_origin()
+    others = [o for o in origin_order(info) if o not in (lic, home)]
+    colours = {o: OTHER_ORIGIN_COLOURS[i] if i < len(OTHER_ORIGIN_COLOURS) else "#999999"
+               for i, o in enumerate(others)}
+    return {**colours, **({lic: LICENSED_COLOUR} if lic else {}), **({home: HOME_COLOUR} if home else {})}
+
+
+def unit_words(info: InfoLike) -> str:
+    """The display unit as a label says it ("tonnes" for t)."""
+    unit = as_run_info(info).name("unit")
+    return "tonnes" if unit == "t" else unit
 
 
 def origin_name(info: InfoLike, origin: str) -> str:

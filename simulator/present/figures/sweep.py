@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import style as S
 from .axes import output_label
+from simulator.store.run_info import as_run_info
 
 MAX_KPIS = 3  # the figure's rows: lost output and the first time-to-survive and imports KPIs
 
@@ -30,10 +31,10 @@ def swept(table: pd.DataFrame) -> List[str]:
             and table[c].nunique(dropna=True) > 1]
 
 
-def chosen_kpis(table: pd.DataFrame) -> List[str]:
+def chosen_kpis(table: pd.DataFrame, info: dict = None) -> List[str]:
     means = [c for c in table.columns if "[" in c and not c.endswith(("_low", "_high"))]
     picks = [c for c in means if c.startswith("lost_production_pct[all|all]")]
-    for prefix in ("tts_days[", "imports_jp_rel_"):
+    for prefix in ("tts_days[", as_run_info(info).trade_kpi_stems()[0] + "_"):
         picks += [c for c in means if c.startswith(prefix) and table[c].notna().any()][:1]
     return picks[:MAX_KPIS]
 
@@ -41,7 +42,7 @@ def chosen_kpis(table: pd.DataFrame) -> List[str]:
 def plot_sweep(table: pd.DataFrame, out_dir: Path, info: dict = None) -> List[Path]:
     done = table[table["status"] == "complete"] if len(table) else table
     params = swept(done) if len(done) else []
-    kpis = chosen_kpis(done) if len(done) else []
+    kpis = chosen_kpis(done, info) if len(done) else []
     if not params or not kpis:
         return []
     scenarios = sorted(done["scenario"].unique())
@@ -53,7 +54,7 @@ def plot_sweep(table: pd.DataFrame, out_dir: Path, info: dict = None) -> List[Pa
 
 def _footer(done: pd.DataFrame, shape: str) -> List[str]:
     return [f"Source: simulated sweep, {len(done)} complete runs (summary.csv). {shape} "
-            "Time to survive is missing where no fab ran short within the run. Failed or incomplete "
+            "Time to survive is missing where none ran short within the run. Failed or incomplete "
             "jobs are not drawn; summary.csv lists them."]
 
 

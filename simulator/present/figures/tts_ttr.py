@@ -27,6 +27,7 @@ from simulator.store.run_info import as_run_info
 
 def _footer(info: dict, shock) -> List[str]:
     """What the markers and whiskers are, under the figure."""
+    licensed = as_run_info(info).name("licensed")
     return [
         S.source_line(info) + f" Days counted from the shock ({S.format_date(shock)}). Markers: "
         "time to survive and to recover, Kaplan-Meier median across replications (a run without "
@@ -35,7 +36,7 @@ def _footer(info: dict, shock) -> List[str]:
         "within the run; buffer only, mean with a 95 % t-interval (kpi_summary: tts_days, "
         "tts_buffer_days, ttr_days). Simulated time to survive = first post-shock day with a "
         "shortfall. Buffer only = stock on the eve of the shock ÷ (planned use × "
-        "Japan's pre-shock share of supply). Time to recover = first day after deliveries fell "
+        f"{licensed}'s pre-shock share of supply). Time to recover = first day after deliveries fell "
         "short from which 30 days of deliveries cover ≥ 95 % of planned use (0 if they never fell"
         " short). Axis: linear to 10 days, logarithmic above; whiskers beyond the axis are cut.",
     ]
@@ -63,7 +64,7 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
     else:
         row_labels(ax, rows, headers, bottom, info)
     for rec in data.itertuples(index=False):
-        label, colour, marker, lane = MARKERS[rec.kpi]
+        _, colour, marker, lane = MARKERS[rec.kpi]
         y = rows[(rec.fab, rec.item)] + lane
         key = f"{rec.kpi}|{rec.fab}|{rec.item}"
         if rec.n == 0 or np.isnan(rec.mean):
@@ -88,8 +89,9 @@ def plot_tts_ttr(kpis: pd.DataFrame, info: dict, out_dir: Path) -> List[Path]:
         ax.annotate(note, xy=(1.01, rows[(rec.fab, rec.item)] + MARKERS["tts_days"][3]),
                     xycoords=("axes fraction", "data"), ha="left", va="center",
                     fontsize=S.NOTE_FONTSIZE, color=S.TTS_COLOUR, annotation_clip=False)
-    handles = [Line2D([], [], color=c, marker=m, lw=1.4, markersize=7, label=lab)
-               for lab, c, m, _ in MARKERS.values()]
+    licensed = info.name("licensed")
+    handles = [Line2D([], [], color=c, marker=m, lw=1.4, markersize=7,
+                      label=lab.format(licensed=licensed)) for lab, c, m, _ in MARKERS.values()]
     handles.append(Patch(facecolor="#f2f2f2", edgecolor="#555555", lw=0.6,
                          label="After the end of the run"))
     body.legend(handles=handles, loc="outside lower center", ncols=2)
