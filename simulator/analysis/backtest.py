@@ -2,7 +2,7 @@
 
     python -m simulator backtest RUN_DIR [observed.csv ...]
 
-Observed data are CSV files with the columns
+Observed data are CSV files (a world's own: `world.observed_dir`) with the columns
     period, material, origin, measure, value, source, confidence, note   (and optionally bound)
 - period: a month `2019-06`, a quarter `2019Q3`, a year `2021`, or a range of months
   `2022-01..2022-11` (inclusive);
@@ -10,7 +10,13 @@ Observed data are CSV files with the columns
 - measure: `tonnes` or `value_usd` (imports from that origin summed over the period) or
   `share_pct` (100 x imports from that origin / imports from every origin, over the period);
 - confidence: H, M or L (as in the project's sources); bound: `=` (default), `>=` or `<=` for an
-  observation that is a lower or upper bound.
+  observation that is a lower or upper bound;
+- flow (optional): `imports` (default: the world's buyers' imports from `origin`, their customs
+  view) or `exports` (`origin`'s exports to the world's buyers, every destination of the world,
+  as the exporting country's customs count them: the same goods, recorded days earlier);
+  `share_pct` is a share of imports, so it has no exports form. A world's buyers are all of its
+  exports' destinations (configs/world: e.g. China's gallium buyers abroad), so `destination`
+  (optional) may only be `all`.
 The shipped files are `data/observed/pre_shock_facts.csv` (FACTS.md's pre-shock levels) and
 `data/observed/calibration_set.csv` (OBSERVED.md); a new customs release in the same format can be
 passed on the command line.
@@ -34,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
-OBSERVED_DIR = ROOT / "data" / "observed"
+OBSERVED_DIR = ROOT / "data" / "observed"  # the default world's files; another world's in a sub-folder
+FLOWS = ("imports", "exports")
 COLUMNS = ["period", "material", "origin", "measure", "value", "source", "confidence", "note"]
 MEASURES = ("tonnes", "value_usd", "share_pct")
 CONFIDENCE = ("H", "M", "L")
@@ -87,6 +94,7 @@ class Observation:
     confidence: str
     note: str
     bound: str = "="
+    flow: str = "imports"
 
 
 def _text_lines(path: Path) -> List[str]:
@@ -153,15 +161,33 @@ def load_observed(path: Path) -> List[Observation]:
         bound = (row.get("bound") or "=").strip()
         if bound not in BOUNDS:
             raise bad("bound", f"must be one of {', '.join(BOUNDS)}")
+        flow = (row.get("flow") or "imports").strip()
+        if flow not in FLOWS or (flow == "exports" and row["measure"] == "share_pct"):
+            raise bad("flow", f"must be one of {', '.join(FLOWS)} (share_pct: imports only)")
+        if (row.get("destination") or "all").strip() != "all":
+            raise bad("destination", "only all: a world's buyers are every destination it models")
         out.append(Observation(file=name, line=i, period=row["period"].strip(),
                                material=row["material"].strip(), origin=row["origin"].strip(),
                                measure=row["measure"], value=value, source=row["source"] or "",
-                               confidence=row["confidence"], note=row["note"] or "", bound=bound))
+                               confidence=row["confidence"], note=row["note"] or "", bound=bound,
+                               flow=flow))
     return out
 
 
-def default_files() -> List[Path]:
-    return sorted(OBSERVED_DIR.glob("*.csv")) if OBSERVED_DIR.is_dir() else []
+def default_files(directory: Optional[Path] = None) -> List[Path]:
+    """The observed-data files of a world (`world.observed_dir`; default: the default world's)."""
+    directory = OBSERVED_DIR if directory is None else Path(directory)
+    return sorted(directory.glob("*.csv")) if directory.is_dir() else []
+
+
+def world_files(observed_dir: str) -> List[Path]:
+    """The files of a world's `observed_dir` (repository-relative)."""
+    return default_files(ROOT / observed_dir if observed_dir else None)
+
+
+def every_world_file() -> List[Path]:
+    """Every world's observed-data files (checked before any run starts)."""
+    return sorted(OBSERVED_DIR.rglob("*.csv")) if OBSERVED_DIR.is_dir() else []
 
 
 def simulated(imports: pd.DataFrame, obs: Observation) -> Optional[np.ndarray]:
@@ -224,7 +250,10 @@ def backtest(imports: pd.DataFrame, observations: Sequence[Observation],
     cols = ["file", "line", "period", "material", "origin", "measure", "bound", "observed",
             "observed_low", "observed_high", "simulated_mean", "band_low", "band_high", "error",
             "rel_error", "inside", "confidence", "source", "note"]
-    return pd.DataFrame(rows, columns=cols)
+    table = pd.DataFrame(rows, columns=cols)
+    if any(o.flow != "imports" for o in observations):  # imports alone: the table as it was
+        table.insert(cols.index("measure"), "flow", [o.flow for o in observations])
+    return table
 
 
 def band_holds(params) -> str:

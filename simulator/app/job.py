@@ -110,9 +110,9 @@ def _mode_from_command_line(self, config_name, overrides):
 def observed_problem() -> Optional[str]:
     """Every run ends with its backtest: a malformed file in data/observed/ is refused before the
     run starts (one line), not after its replications."""
-    from simulator.analysis.backtest import ObservedDataError, default_files, load_observed
+    from simulator.analysis.backtest import ObservedDataError, every_world_file, load_observed
     try:
-        for path in default_files():
+        for path in every_world_file():
             load_observed(path)
     except ObservedDataError as exc:
         return str(exc)

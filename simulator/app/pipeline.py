@@ -31,7 +31,7 @@ from typing import Callable, Dict, Optional, Sequence
 
 import pandas as pd
 
-from simulator.analysis.backtest import (backtest, band_holds, check_materials, default_files,
+from simulator.analysis.backtest import (backtest, band_holds, check_materials, default_files, world_files,
                                          load_observed)
 from simulator.analysis.intervals import followup_days, summarise, t_half_width
 from simulator.config.kpis import parse_kpi_column
@@ -242,15 +242,17 @@ def _progress(items, total: int, what: str):
 
 def run_backtest(run_dir: Path, files: Sequence[Path] = (), out: Optional[Path] = None,
                  draw: bool = True) -> pd.DataFrame:
-    """Backtest `run_dir` against `files` (default: the shipped data/observed/*.csv); write
+    """Backtest `run_dir` against `files` (default: its world's observed files,
+    `world.observed_dir`: data/observed/*.csv for the default world); write
     backtest.csv and backtest.png|pdf into `out` (default: the run's own backtest.csv and
     figures/, which only the run's own pipeline writes); return the table. Every file is read and
     checked (format, and each observation's material against the run's) before anything is
     written."""
     run_dir = Path(run_dir)
-    observations = [o for f in (files or default_files()) for o in load_observed(Path(f))]
     # a directory holding only the tables (no params.json) is compared point by point
     params = read_params(run_dir) if (run_dir / "params.json").is_file() else None
+    shipped = world_files(params.world.observed_dir) if params else default_files()
+    observations = [o for f in (files or shipped) for o in load_observed(Path(f))]
     if params is not None and files:  # the shipped files may speak of materials a world lacks
         check_materials(observations, params.materials)
     table = backtest(read_table(run_dir, "imports_monthly"), observations,

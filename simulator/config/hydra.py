@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
@@ -23,13 +21,15 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from simulator.config.command_line import argv_problem, split_flags, unquote
+from simulator.config.errors import one_line
 from simulator.config.output_dir import output_dir_problem
 from simulator.config.params import Params
+from simulator.config.scenarios import (DEFAULT_WORLD, load_scenarios,  # noqa: F401 (re-exported)
+                                        resolver_problem)
 from simulator.config.validation import ConfigError, validate
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 CONFIG_DIR = ROOT / "configs"
-SCENARIO_DIR = ROOT / "scenarios"
 
 DEFAULT_SCENARIO = "curbs_2019"  # keep in step with configs/config.yaml
 
@@ -50,104 +50,25 @@ def broken_scenarios() -> Dict[str, str]:
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Params))
-_SCENARIO_KEYS = set(_FIELDS) - {"scenario_name"} | {"defaults"}
-# `${name:...}` calls a resolver (oc.env reads the environment, oc.decode parses text): config
-# values are data, so only plain references to other keys (`${run.end_date}`) are honoured
-_RESOLVER = re.compile(r"\$\{\s*[A-Za-z_][\w.]*\s*:")
-
-
-def resolver_problem(container, where: str = "") -> Optional[str]:
-    """A one-line refusal if any value in `container` (an unresolved plain container) calls a
-    resolver; the value is quoted as written, never resolved (it could hold a secret)."""
-    items = container.items() if isinstance(container, dict) else enumerate(container) \
-        if isinstance(container, list) else ()
-    for key, value in items:
-        path = f"{where}.{key}" if where else str(key)
-        if isinstance(value, (dict, list)):
-            found = resolver_problem(value, path)
-            if found:
-                return found
-        elif isinstance(value, str) and _RESOLVER.search(value):
-            name = _RESOLVER.search(value).group(0)[2:-1].strip()
-            return (f"{path} = {value!r} calls the resolver {name}: config and scenario values are "
-                    f"data, not code; write the value itself")
-    return None
-
-
-def _load_scenario(path: Path) -> DictConfig:
-    """One scenario file, checked as data: YAML, a mapping of config keys, no resolvers."""
-    where = f"scenarios/{path.name}"
-    try:
-        node = OmegaConf.load(path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{at}: not valid YAML: {problem}") from None
-    except (OSError, UnicodeDecodeError, OmegaConfBaseException) as exc:
-        raise ConfigError(f"{where}: cannot be read: {one_line(exc)}") from None
-    if node is None or not isinstance(node, DictConfig):
-        raise ConfigError(f"{where} must be a mapping of config keys")
-    unknown = sorted(str(k) for k in node.keys() if k not in _SCENARIO_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: {unknown[0]} is not a config key (known: "
-                          f"{', '.join(sorted(_SCENARIO_KEYS))})")
-    raw = OmegaConf.to_container(node, resolve=False)
-    problem = resolver_problem(raw)
-    if problem:
-        raise ConfigError(f"{where}: {problem}")
-    defaults = raw.get("defaults", [])
-    if not isinstance(defaults, list) or not all(isinstance(d, (str, dict)) for d in defaults):
-        raise ConfigError(f"{where}: defaults must be a list of scenario names, got {defaults!r}")
-    # the saved config (.hydra/config.yaml) names the scenario run; a scenario built on another
-    # overrides the name it inherits because its own values come after (_self_ last)
-    node.scenario_name = path.stem
-    return node
-
-
-def _builds_on(node: DictConfig) -> List[str]:
-    return [d for d in OmegaConf.to_container(node, resolve=False).get("defaults", [])
-            if isinstance(d, str) and d != "_self_"]
-
-
-def load_scenarios(directory: Path = SCENARIO_DIR):
-    """({name: node} of the usable scenarios, {name: problem} of the broken ones) in `directory`.
-    A file is broken if it fails `_load_scenario`, or if its defaults name a missing or broken
-    scenario or lead back to itself (Hydra would recurse without end)."""
-    nodes: Dict[str, DictConfig] = {}
-    broken: Dict[str, str] = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        try:
-            nodes[path.stem] = _load_scenario(path)
-        except ConfigError as exc:
-            broken[path.stem] = str(exc)
-
-    def chain_problem(name: str, trail: List[str]) -> Optional[str]:
-        for parent in _builds_on(nodes[name]):
-            if parent in trail + [name]:
-                cycle = " -> ".join(trail + [name, parent])
-                return (f"defaults include {parent} itself ({cycle})" if parent == name
-                        else f"defaults lead back to {parent} ({cycle})")
-            if parent in broken:
-                return f"builds on scenarios/{parent}.yaml, which is broken"
-            if parent not in nodes:
-                return f"defaults name scenario {parent!r}, which is not in scenarios/"
-            found = chain_problem(parent, trail + [name])
-            if found:
-                return found
-        return None
-
-    for name in list(nodes):
-        problem = chain_problem(name, [])
-        if problem:
-            broken[name] = f"scenarios/{name}.yaml: {problem}"
-    for name in broken:
-        nodes.pop(name, None)
-    return nodes, broken
-
-
 _scenarios: Dict[str, DictConfig] = {}
 _broken: Dict[str, str] = {}
+_world_of: Dict[str, str] = {}  # scenario -> the world it belongs to (its folder)
+
+
+def scenario_world(scenario: str) -> str:
+    """The world a scenario belongs to: scenarios/NAME.yaml the default, scenarios/W/NAME.yaml W."""
+    register()
+    return _world_of.get(scenario, DEFAULT_WORLD)
+
+
+def world_problem(scenario: str, world: str) -> Optional[str]:
+    """One line if `scenario` is another world's, else None."""
+    own = scenario_world(scenario)
+    if own == world:
+        return None
+    mine = [s for s in scenario_names() if scenario_world(s) == world]
+    return (f"scenario={scenario} is a scenario of world {own}, not of {world}: add world={own}"
+            + (f" (world {world}'s scenarios: {', '.join(mine)})" if mine else ""))
 
 
 def register() -> None:
@@ -158,7 +79,7 @@ def register() -> None:
         return
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Params)
-    nodes, broken = load_scenarios()
+    nodes, broken = load_scenarios(worlds=_world_of)
     _scenarios.update(nodes)
     _broken.update(broken)
     for name, node in nodes.items():
@@ -215,6 +136,9 @@ def to_params(cfg: DictConfig, scenario: str) -> Params:
     except OmegaConfBaseException as exc:
         raise ConfigError(one_line(exc)) from None
     params.scenario_name = scenario
+    problem = world_problem(scenario, params.world.name) if scenario in _world_of else None
+    if problem:
+        raise ConfigError(problem)
     validate(params)
     return params
 
@@ -257,55 +181,6 @@ def config_hash(cfg: DictConfig) -> str:
     cfg = OmegaConf.merge(cfg, {"run": {"workers": 0}})
     text = OmegaConf.to_yaml(cfg, resolve=True, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def one_line(exc: BaseException) -> str:
-    """Hydra/OmegaConf errors are multi-line with hints; keep what names the key and the value."""
-    parts = []
-    seen = set()
-    e: Optional[BaseException] = exc
-    while e is not None:
-        text = " ".join(line.strip() for line in str(e).splitlines()
-                        if line.strip() and not line.strip().startswith(("full_key:", "object_type=",
-                                                                         "reference_type=",
-                                                                         "To append",
-                                                                         "Set the environment")))
-        text = text.rstrip(".")
-        if "$VALUE" in text or "$KEY" in text or text == "None":  # templates and empty causes
-            text = ""
-        key = getattr(e, "full_key", None)
-        if key and key not in text:
-            text = f"{key}: {text}"
-        if text and not any(text in earlier for earlier in seen):
-            parts.append(text)
-            seen.add(text)
-        e = e.__cause__ or e.__context__
-    text = "; ".join(parts) or type(exc).__name__
-    # Hydra's "Could not find 'run/x'" ends with its whole config search path: name the options
-    missing = re.search(r"Could not find '([^']+)/([^'/]+)'.*?Available options in '[^']+':\s*(.*?)"
-                        r"(?:\s*Config search path.*)?$", text)
-    if missing:
-        group, option, available = missing.groups()
-        return f"{group}={option}: no such option of {group} (available: {available.strip() or 'none'})"
-    # OmegaConf cannot add an entry to a mapping of typed entries (timeline, suppliers, ...) from
-    # the command line; a scenario file can
-    added = re.search(r"override \+?([\w.]+)=(.).*Invalid type assigned: dict is not a "
-                      r"subclass of (\w+)", text)
-    if added:
-        key, first, kind = added.groups()
-        entry = key if first == "{" else key.rsplit(".", 1)[0]
-        return (f"{entry}: a new {kind} cannot be added from the command line; add it in a "
-                f"scenario file (scenarios/NAME.yaml)")
-    # OmegaConf names its schema classes ('Params', 'MaterialConf'), which mean nothing to a
-    # reader: name the key as written instead
-    unknown = re.search(r"Could not override '([\w.]+)'.*?Key '(\w+)' (?:not in|is not in)", text)
-    if unknown:
-        override, key = unknown.groups()
-        parts = override.split(".")
-        head = ".".join(parts[:parts.index(key)]) if key in parts else ""
-        where = f"in {head}" if head else "at the top level"
-        return f"{override}: no key '{key}' {where} (check the spelling; run.py --cfg job lists the keys)"
-    return re.sub(r"\s*Config search path:.*$", "", text)
 
 
 # --- checking a command line before Hydra runs it ------------------------------------------

@@ -44,6 +44,7 @@ class WorldConf:
     validation_start: str = ""
     validation_end: str = ""
     windows_note: str = ""  # the report's note on where metrics.windows come from
+    observed_dir: str = "data/observed"  # its observed customs data, for the backtest (repo-relative)
     # the report's "source" of each key assumption, by params path (`*` for any material or
     # supplier): the world's own citations, so no report names another world's sources
     sources: Dict[str, str] = field(default_factory=dict)
@@ -141,6 +142,7 @@ class FabConf:
     # share of the fab's output that stops when a material runs out: material -> share (default 1)
     dependent_output_share: Dict[str, float] = field(default_factory=dict)
     qualification_time_factor: float = 1.0  # multiplies every supplier's qualification time here
+    country: str = ""  # where the buyer imports into ("" = the world's home country)
     output_unit: str = "output units"  # what planned_output_per_month counts
     planned_output_per_month: float = 0.0  # planned output in output_unit (0: report % only)
 
@@ -190,6 +192,8 @@ class RegimeConf:
     rerequest_clock_restart_fraction: float = 0.0
     max_rerequests: int = 0
     denial_prob: float = 0.0
+    # buyers in these countries (fabs.*.country) are denied under this regime, whatever the odds
+    denied_countries: List[str] = field(default_factory=list)
     validity_days: float = "???"  # type: ignore[assignment]
     renewal_lead_days: float = 0.0
     # who applies when: until an exporter holds an approval of this regime for a material, at most

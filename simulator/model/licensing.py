@@ -63,12 +63,13 @@ class LicensingAuthority:
     actor = "licensing_authority"
 
     def __init__(self, env: simpy.Environment, conf: LicensingConf, materials, rng: np.random.Generator,
-                 recorder: Recorder):
+                 recorder: Recorder, buyer_countries: Optional[Dict[str, str]] = None):
         self.env = env
         self.conf = conf
         self.rng = rng
         self.rec = recorder
         self.regime: Dict[str, str] = {m: conf.initial_regime for m in materials}
+        self.buyer_countries = buyer_countries or {}  # fab -> country, for denied_countries
         # case officers: a file waits for one (first come, first served) and keeps it to decision
         self.reviewers = simpy.Resource(env, capacity=conf.reviewers)
         self._current: Dict[Tuple, Licence] = {}  # scope key -> latest approved licence
@@ -312,7 +313,10 @@ class LicensingAuthority:
         if self._pending.get(key) is lic:
             del self._pending[key]
         if lic.outcome == "pending":
-            lic.outcome = "denied" if self.rng.random() < conf.denial_prob else "approved"
+            draw = self.rng.random()  # drawn whatever the buyer's country: streams stay aligned
+            denied = draw < conf.denial_prob or (
+                self.buyer_countries.get(lic.fab, "") in conf.denied_countries)
+            lic.outcome = "denied" if denied else "approved"
         if conf.uses_reviewers:
             self._case_decided(lic, grade)
         if lic.outcome == "approved":

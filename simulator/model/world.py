@@ -37,7 +37,8 @@ class World:
         seed = p.run.seed
 
         self.authority = LicensingAuthority(env, p.licensing, list(p.materials),
-                                            stream(seed, replication, "licensing_authority"), rec)
+                                            stream(seed, replication, "licensing_authority"), rec,
+                                            {f: c.country for f, c in p.fabs.items()})
         lanes = {k: Lane(k, c) for k, c in p.lanes.items()}
         self.suppliers = {
             s_id: Supplier(env, s_id, c, p.materials[c.material], lanes, self.authority,

@@ -15,7 +15,7 @@ from conftest import SHORT, compose, run_scenario
 from simulator import ConfigError, simulate
 from simulator.config.calendar import Calendar
 from simulator.model.risk import news_to_risk
-from simulator.config.hydra import compose_params, scenario_names
+from simulator.config.hydra import DEFAULT_WORLD, compose_params, scenario_names, scenario_world
 from simulator.config.params import EventConf
 from simulator.config.validation import validate
 
@@ -24,14 +24,18 @@ FULL = ("run.end_date=2024-12-31",)
 
 
 def _horizon(scenario):
-    """Short horizon unless a scenario event needs the full one (lift_2023: up to 2023-07-21)."""
+    """Short horizon unless a scenario event needs the full one (lift_2023: up to 2023-07-21);
+    another world's scenario runs in its world, on that world's horizon."""
+    world = scenario_world(scenario)
+    if world != DEFAULT_WORLD:
+        return (f"world={world}",)
     return FULL if scenario == "lift_2023" else SHORT
 
 
 def _tables(scenario):
     """Replication 0 of the cached run (three replications on the short horizon, shared with the
     invariant and effect tests; one on the full horizon)."""
-    reps = 1 if scenario == "lift_2023" else 3
+    reps = 1 if scenario == "lift_2023" or scenario_world(scenario) != DEFAULT_WORLD else 3
     t = run_scenario(scenario, _horizon(scenario), reps).tables
     return {k: v[v["replication"] == 0] for k, v in t.items()}
 

@@ -24,6 +24,8 @@ COMPOSED = {
     "curbs_2019": ("curbs_2019", SHORT, 3),
     "domestic_substitution": ("domestic_substitution", SHORT, 3),
     "lift_2023_full": ("lift_2023", ("run.end_date=2024-12-31",), 1),  # as test_scenarios
+    # the second episode, with its US clause (licences denied by destination)
+    "gallium_2024_us": ("gallium_2024_us", ("world=china_gallium",), 2),
 }
 # full horizon, several replications: run with `pytest -m slow`
 SLOW = {
@@ -103,7 +105,7 @@ def test_order_durations_respect_lead_times_and_lanes(run):
     assert (s["exported_day"] >= s["ordered_day"] - TOL_DAY).all()
     d = s[s["arrived_day"].notna()]
     for (origin, material, grade), g in d.groupby(["origin", "material", "grade"]):
-        mode = "road" if origin == "KR" else p.materials[material].grades[grade].mode
+        mode = "road" if origin == p.world.home_country else p.materials[material].grades[grade].mode
         (lane,) = [l for l in p.lanes.values() if l.origin == origin and l.mode == mode]
         transit = g["arrived_day"] - g["exported_day"]
         assert (transit >= lane.transit_days_min + lane.customs_days - TOL_DAY).all(), (origin, mode)
@@ -160,18 +162,19 @@ def test_inventory_and_consumption_are_consistent(run):
 
 
 # --- licences ---------------------------------------------------------------------------------
-def _jp_exports(p, t):
+def _licensed_exports(p, t):
     s = t["shipments"]
-    jp = s[(s["origin"] == "JP") & (s["licence_id"] != "pre-start") & s["exported_day"].notna()]
+    jp = s[(s["origin"] == p.world.licensing_country) & (s["licence_id"] != "pre-start")
+           & s["exported_day"].notna()]
     lic = t["licences"]
     m = jp.merge(lic, on=["replication", "licence_id"], how="left", suffixes=("", "_lic"),
                  validate="many_to_one")
     return m
 
 
-def test_japanese_exports_only_under_a_valid_licence(run):
+def test_licensed_exports_only_under_a_valid_licence(run):
     p, t = run
-    m = _jp_exports(p, t)
+    m = _licensed_exports(p, t)
     assert m["regime"].notna().all(), "exported with no licence record"
     assert (m["outcome"] == "approved").all()
     assert (m["supplier"] == m["supplier_lic"]).all()
@@ -187,15 +190,15 @@ def test_japanese_exports_only_under_a_valid_licence(run):
     assert (m.loc[revoked, "exported_day"] <= m.loc[revoked, "revoked_day"] + TOL_DAY).all()
 
 
-def test_only_japanese_orders_carry_licences(run):
+def test_only_the_licensing_countrys_orders_carry_licences(run):
     p, t = run
     s = t["shipments"]
-    other = s[s["origin"] != "JP"]
+    other = s[s["origin"] != p.world.licensing_country]
     assert set(other["licence_id"]) <= {"", "pre-start"}
-    jp = s[(s["origin"] == "JP") & s["exported_day"].notna()]
+    jp = s[(s["origin"] == p.world.licensing_country) & s["exported_day"].notna()]
     assert (jp["licence_id"] != "").all()
     lic = t["licences"]
-    assert {p.suppliers[x].origin for x in lic["supplier"]} == {"JP"}
+    assert {p.suppliers[x].origin for x in lic["supplier"]} == {p.world.licensing_country}
     assert (s["origin"] == s["supplier"].map(lambda x: p.suppliers[x].origin)).all()
 
 
@@ -286,7 +289,7 @@ def test_imports_monthly_adds_up_to_arrivals(run):
         pr = for_replication(p, r)
         got = got_r.groupby(keys)["quantity_t"].sum()
         sr = s[s["replication"] == r]
-        arrived = sr[(sr["origin"] != "KR") & sr["arrived_day"].notna()]
+        arrived = sr[(sr["origin"] != p.world.home_country) & sr["arrived_day"].notna()]
         want = arrived.groupby(keys)["quantity_t"].sum()
         # crude: lots made within their lead time of the horizon have no export day (nothing at
         # the horizon happens), so lots still in production bound it from above
@@ -307,7 +310,7 @@ def test_imports_monthly_adds_up_to_arrivals(run):
             v = got_r.groupby(keys)["value_usd"].sum()
             np.testing.assert_allclose(v.to_numpy(), arrived.groupby(keys)["value_usd"].sum()
                                        .reindex(v.index, fill_value=0.0).to_numpy(), rtol=1e-9)
-    assert "KR" not in set(imp["origin"])
+    assert p.world.home_country not in set(imp["origin"])
     n_months = (cal.end.year - cal.start.year) * 12 + cal.end.month - cal.start.month + 1
     for r, g in imp.groupby("replication"):
         assert len(g) == n_months * g[["material", "origin"]].drop_duplicates().shape[0]

@@ -85,7 +85,7 @@ def test_every_invariant_holds_in_random_small_worlds(p):
     inv.test_stock_balance(run)  # stock == initial + arrivals - consumption, every day
     inv.test_inventory_and_consumption_are_consistent(run)  # never negative; short only when empty
     inv.test_order_fields_match_their_state(run)  # ordered <= exported <= arrived, in the horizon
-    inv.test_japanese_exports_only_under_a_valid_licence(run)  # after approval, before expiry
+    inv.test_licensed_exports_only_under_a_valid_licence(run)  # after approval, before expiry
     inv.test_licence_usage_matches_exports(run)  # never beyond a contract's quantity
     # consumption never above what was on hand: cumulative use <= initial stock + arrivals
     d = t["daily"].sort_values("day")

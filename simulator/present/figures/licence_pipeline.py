@@ -119,9 +119,11 @@ def _draw_review_times(ax, ordered, ys, ctx, n_rep: int) -> list:
                  loc="left")
     window_handle = ([Line2D([], [], color="#000000", lw=1.0, linestyle=(0, (5, 3)),
                              label=f"{window:g}-day statutory review window")] if window else [])
-    return window_handle + [
-        Line2D([], [], marker="*", color="#F0E442", markeredgecolor="#000000", markersize=14,
-               lw=0, label="Observed first approval, 2019"),
+    observed_handle = [Line2D([], [], marker="*", color="#F0E442", markeredgecolor="#000000",
+                              markersize=14, lw=0,
+                              label=f"Observed first approval, {pd.Timestamp(ctx['shock']).year}")
+                       ] if any(len(v) for v in ctx["observed"].values()) else []
+    return window_handle + observed_handle + [
         Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="#000000",
                markersize=5, lw=0, label="Simulated first approval (replication)"),
         Line2D([], [], marker="D", color="white", markeredgecolor="#000000", markersize=7,
@@ -187,8 +189,9 @@ def plot_licence_pipeline(licences: pd.DataFrame, marks: pd.DataFrame, info: dic
         "approved applications made during the run (licences granted before the run are "
         "excluded). Boxes: quartiles; whiskers: 5th–95th percentile; dots: applications. Days "
         f"to first approval: from {S.format_date(ctx['shock'])} to the first approved non-bulk "
-        "licence for the item (special bulk counts for every grade); circles: replications; "
-        "stars: observed 2019."
+        "licence for the item (special bulk counts for every grade); circles: replications"
+        + (f"; stars: observed {pd.Timestamp(ctx['shock']).year}."
+           if any(len(v) for v in ctx["observed"].values()) else ".")
         + (f" Not shown: {pending:,} application{'s' if pending != 1 else ''} still pending at "
            "the end of the run, so long reviews are under-represented." if pending else ""),
         "(b) Applications by month applied, approvals by month decided, mean across "
