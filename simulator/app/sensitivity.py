@@ -145,7 +145,8 @@ def _footer(spec, n, base) -> List[str]:
 def _figure(indices, spec, name, n, base, out: Path) -> None:
     from simulator.present.figures.tornado import plot_tornado
     info = {"materials": {m: {"name": mat.name, "short_name": mat.short_name}
-                          for m, mat in base.materials.items()}}
+                          for m, mat in base.materials.items()},
+            "world": dataclasses.asdict(base.world)}  # its names label the trade KPIs
     plot_tornado(indices, f"Which parameters matter — sensitivity '{name}', scenario "
                  f"{spec.scenario}", _footer(spec, n, base), out, info)
 

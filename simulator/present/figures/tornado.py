@@ -33,7 +33,7 @@ def plot_tornado(indices: pd.DataFrame, title: str, footer: List[str], out_dir: 
         ax.set_yticks(y, d["parameter"])
         ax.set_xlim(0, 1.05)  # indices are shares; estimates and intervals beyond 1 are noise, cut
         ax.set_xlabel("share of output variance")
-        ax.set_title("\n".join(textwrap.wrap(output_label(out, info), 38)), loc="left", fontsize=11)
+        ax.set_title("\n".join(textwrap.wrap(output_label(out, info), 30)), loc="left", fontsize=11)
         ax.grid(axis="x", color="#dddddd")
     body.suptitle(title, fontsize=13, fontweight="bold")
     handles, labels = axes[0].get_legend_handles_labels()
