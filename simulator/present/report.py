@@ -260,7 +260,7 @@ def _fab_blocks(info: dict, summary: "Summary") -> List[Block]:
                         summary.fmt("lost_output_units", fab, "all") + f" {unit}",
                         summary.fmt("resilience_loss_pct_days", fab, "all"),
                         summary.fmt("stockout_days", fab, "all")])
-    return [Block("h2", "How long the fabs held out and what was lost"),
+    return [Block("h2", f"How long the {info.name('buyers')} held out and what was lost"),
             Block("table", rows=rows), Block("table", rows=per_fab),
             Block("p", "Lost output in units uses each fab's planned output, an assumption "
                        "(configs/fabs); the percentages do not depend on it.")]

@@ -180,13 +180,14 @@ def plot_compare_cover(t: dict, out_dir: Path) -> List[Path]:
         top = d["median"].max() if len(d) else 10.0
         return 0, float(np.ceil(max(top * 1.1, 10.0) / 20.0) * 20.0)
 
-    footer = [_source(t) + " Cover of all fabs together = Σ inventory ÷ Σ planned daily use "
-              "over the fabs that use the grade (the demand-weighted mean of the fabs' cover), "
+    buyers = _info(t).name("buyers")
+    footer = [_source(t) + f" Cover of all {buyers} together = Σ inventory ÷ Σ planned daily use "
+              f"over the {buyers} that use the grade (the demand-weighted mean of their cover), "
               "per replication and day; lines: median across replications of each "
               "replication's weekly mean.", _events_note(t)]
     return _line_panels(t, "cover", "item", items, [S.item_title(i, info) for i in items],
-                        "Cover, all fabs (days)", footer,
-                        "Inventory cover of all fabs together, by scenario",
+                        f"Cover, all {buyers} (days)", footer,
+                        f"Inventory cover of all {buyers} together, by scenario",
                         "compare_cover", out_dir, [i.partition(".")[0] for i in items], ylim)
 
 
@@ -212,7 +213,7 @@ def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
               "figure for the bands)." + zoom, _events_note(t)]
     return _line_panels(t, "production", "fab", fabs, [S.fab_name(info, f) for f in fabs],
                         "Output (% of planned)", footer,
-                        "Fab output by scenario (median across replications)"
+                        f"{_info(t).name('buyer').capitalize()} output by scenario (median across replications)"
                         + (f", {window[0]:%b %Y} – {window[1]:%b %Y}" if zoom else ""),
                         "compare_production", out_dir, [None] * len(fabs), ylim,
                         shared_y=True, window=window)

@@ -53,7 +53,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
                if (data["item"] == i).any() and data.loc[data["item"] == i, "q95"].max() > tops[i]]
     (i0, i1), (o0, o1) = S.FAN_BANDS
     footer = [
-        S.source_line(info) + " Lines: median across replications of each fab's weekly mean "
+        S.source_line(info) + f" Lines: median across replications of each {info.name('buyer')}'s weekly mean "
         f"cover; shaded: the middle {i1 - i0:.0%} ({i0 * 100:.0f}th–{i1 * 100:.0f}th percentile, "
         f"darker) and {o1 - o0:.0%} ({o0 * 100:.0f}th–{o1 * 100:.0f}th) of replications. "
         "Cover = inventory ÷ planned daily use; 0 = stock-out. Each column shares its y-axis."
@@ -102,7 +102,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
     handles += S.band_handles()
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    body.suptitle(f"Inventory cover by fab and material grade — scenario "
+    body.suptitle(f"Inventory cover by {info.name('buyer')} and material grade — scenario "
                   f"{info.scenario} ({n_rep} replications)")
     return S.save_figure(fig, out_dir, "inventory_cover")
 

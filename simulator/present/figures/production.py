@@ -77,7 +77,7 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
     half_bin = pd.Timedelta(days=S.COVER_BIN_DAYS / 2)
     (i0, i1), (o0, o1) = S.FAN_BANDS
     footer = [
-        S.source_line(info) + " Output = the fab's daily output as % of planned output, "
+        S.source_line(info) + f" Output = the {info.name('buyer')}'s daily output as % of planned output, "
         "limited by its scarcest input (fab_production_pct). Curves: each replication's weekly "
         f"mean output; line: median across replications; shaded: middle {i1 - i0:.0%} "
         f"({i0 * 100:.0f}th–{i1 * 100:.0f}th percentile) and {o1 - o0:.0%} "
@@ -92,7 +92,7 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
     w0, w1 = disruption_window(data, start, end, shock)
     if (w0, w1) != (start, end):
         footer[0] += (f" Time axis zoomed to {S.format_date(w0)} – {S.format_date(w1)}: outside "
-                      f"it every fab's 5th percentile stays at or above {AT_PLAN} % of plan.")
+                      f"it every {info.name('buyer')}'s 5th percentile stays at or above {AT_PLAN} % of plan.")
     nrows = len(fabs)
     fig, body = S.new_figure((13, 1.75 * nrows + 3.3), footer)
     left, right = body.subfigures(1, 2, width_ratios=[3.2, 1.25], wspace=0.02)
@@ -127,6 +127,6 @@ def plot_production(daily: pd.DataFrame, kpis: pd.DataFrame, marks: pd.DataFrame
                        label="95 % CI (lost production)")]
     handles += S.event_handle(marks)
     body.legend(handles=handles, loc="outside lower center", ncols=4)
-    body.suptitle(f"Fab output against plan — scenario {info.scenario} "
+    body.suptitle(f"{info.name('buyer').capitalize()} output against plan — scenario {info.scenario} "
                   f"({n_rep} replications)")
     return S.save_figure(fig, out_dir, "production")
