@@ -9,6 +9,7 @@
     python -m simulator search [NAME] [options]         the smallest value meeting a goal (configs/search/NAME.yaml)
     python -m simulator calibrate [options]             fit the behavioural parameters (OBSERVED.md)
     python -m simulator accel build|status|clean        the model compiled with mypyc (optional, faster)
+    python -m simulator macro RUN_DIR --oecd PATH       lost output through an input-output table (pymrio)
 
 Errors are one line on stderr with exit code 2; nothing half-written is left behind.
 """
@@ -129,7 +130,8 @@ def parser() -> argparse.ArgumentParser:
              "smallest parameter value meeting a goal: configs/search/NAME.yaml"),
             ("sensitivity", "simulator.app.sensitivity",
              "Sobol' indices over configs/sensitivity/NAME.yaml (SALib)"),
-            ("accel", "simulator.app.accel", "the model compiled with mypyc: build, status, clean")):
+            ("accel", "simulator.app.accel", "the model compiled with mypyc: build, status, clean"),
+            ("macro", "simulator.app.macro", "a run's lost output through an input-output table (pymrio)")):
         p = sub.add_parser(name, help=text, add_help=False)
         p.set_defaults(func=functools.partial(_own_parser, module), own_parser=True)
     return ap

@@ -45,6 +45,7 @@ class WorldConf:
     validation_end: str = ""
     windows_note: str = ""  # the report's note on where metrics.windows come from
     observed_dir: str = "data/observed"  # its observed customs data, for the backtest (repo-relative)
+    io_region: str = ""  # the buyers' region in an input-output table (python -m simulator macro)
     # the report's "source" of each key assumption, by params path (`*` for any material or
     # supplier): the world's own citations, so no report names another world's sources
     sources: Dict[str, str] = field(default_factory=dict)
@@ -143,6 +144,10 @@ class FabConf:
     dependent_output_share: Dict[str, float] = field(default_factory=dict)
     qualification_time_factor: float = 1.0  # multiplies every supplier's qualification time here
     country: str = ""  # where the buyer imports into ("" = the world's home country)
+    # the input-output bridge (python -m simulator macro): the buyer's sector in the table and its
+    # share of that sector's gross output (0: left out of the bridge)
+    io_sector: str = ""
+    io_output_share: float = 0.0
     output_unit: str = "output units"  # what planned_output_per_month counts
     planned_output_per_month: float = 0.0  # planned output in output_unit (0: report % only)
 

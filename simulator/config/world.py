@@ -56,6 +56,15 @@ def check_world(p: Params) -> None:
         raise ConfigError(f"{k}.home_country = {w.home_country!r} is the licensing country: a "
                           f"country does not license its exports to itself")
     number(f"{k}.display_units_per_t", w.display_units_per_t, lo=0, lo_open=True, hi=1e9)
+    by_sector: Dict[str, float] = {}
+    for f, fab in p.fabs.items():  # the input-output bridge's mapping of buyers to sectors
+        share = number(f"fabs.{f}.io_output_share", fab.io_output_share, lo=0, hi=1)
+        by_sector[fab.io_sector] = by_sector.get(fab.io_sector, 0.0) + share
+    over = {s: v for s, v in by_sector.items() if s and v > 1 + 1e-9}
+    if over:
+        sector, total = next(iter(over.items()))
+        raise ConfigError(f"fabs.*.io_output_share of sector {sector} sum to {total:g}: more than "
+                          f"the whole sector")
 
 
 def labels(world: WorldConf) -> Dict[str, str]:
