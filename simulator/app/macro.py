@@ -14,12 +14,16 @@ machinery work, never to quote. The buyers' sectors and shares are the run's con
 Writes DIR (default RUN_DIR/macro/): shock.csv (the shock vector, tidy, in the table's sector
 codes, unit and year: ready for a CGE user), effects.csv (per replication, region and sector:
 output and value added lost in both models), totals.csv (per replication and model) and
-summary.md (the range between the models with 95 % intervals across replications). A run's own
+summary.md (the range between the models with 95 % intervals across replications) and
+macro_effects.png (by sector, both models side by side, and the totals). A run's own
 cost is unchanged: the bridge runs only when asked.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -27,15 +31,24 @@ import pandas as pd
 
 from simulator.analysis import io_bridge as bridge
 from simulator.analysis.intervals import t_half_width
+from simulator.config.calibrated import ROOT
 from simulator.store.integrity import check_run
 from simulator.store.run_dir import read_params, read_table
 
 
 def load_table(args) -> bridge.IOTable:
+    """The table, read quietly: pymrio prints and logs its file-by-file history at info level."""
     bridge.pymrio_tools()  # the extra first: one line if it is missing
-    import logging
+    logging.disable(logging.INFO)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return _read_table(args)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _read_table(args) -> bridge.IOTable:
     import pymrio
-    logging.getLogger("pymrio").setLevel(logging.WARNING)  # its file-by-file history, not ours
     if args.test_system:
         io = pymrio.load_test()
         io.calc_all()
@@ -75,9 +88,18 @@ def _summary(totals: pd.DataFrame, table: bridge.IOTable, region: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(args) -> Path:
+def after_run(run_dir: Path, table: str, year: str) -> Path:
+    """The bridge on a run just written (run.macro_table), into its macro/ folder."""
+    args = argparse.Namespace(run_dir=str(run_dir), test_system=table == "pymrio:test",
+                              oecd=None if table == "pymrio:test" else str(ROOT / table),
+                              year=year or None, region=None, sector=None, out=None)
+    return run(args, check=False)
+
+
+def run(args, check: bool = True) -> Path:
     run_dir = Path(args.run_dir)
-    check_run(run_dir, tables=["daily"])
+    if check:  # a run being written is checked by its own pipeline
+        check_run(run_dir, tables=["daily"])
     params = read_params(run_dir)
     table = load_table(args)
     region = args.region or params.world.io_region
@@ -96,6 +118,12 @@ def run(args) -> Path:
     per.to_csv(out / "effects.csv", index=False, float_format="%.6g")
     tot.to_csv(out / "totals.csv", index=False, float_format="%.6g")
     (out / "summary.md").write_text(_summary(tot, table, region))
+    from simulator.present.figures.macro import plot_macro_effects
+    from simulator.present.figures.style import figure_formats
+    with figure_formats(params.run.figure_formats):
+        plot_macro_effects(per, tot, {"run": run_dir.name, "table": table.source,
+                                      "year": table.year, "unit": table.unit, "region": region},
+                           out)
     return out
 
 
@@ -116,5 +144,7 @@ def main(argv: Sequence[str]) -> int:
     except bridge.BridgeError as exc:
         print(f"error: {exc}", file=__import__("sys").stderr)
         return 2
-    print(f"economy-wide effects -> {out / 'summary.md'}")
+    print(f"economy-wide effects -> {out / 'summary.md'}"
+          + (f" (python -m simulator rebuild {args.run_dir} adds them to the report)"
+             if not args.out else ""))
     return 0

@@ -158,6 +158,12 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
         started = time.perf_counter()
         derive_outputs(partial, sort_long(pd.concat(parts, ignore_index=True)))
         log.info("KPIs, figures, backtest and report in %.1f s", time.perf_counter() - started)
+        if params.run.macro_table:  # the input-output bridge, asked for: its section joins the report
+            from simulator.app.macro import after_run
+            from simulator.present.report import write_report
+            after_run(partial, params.run.macro_table, params.run.macro_year)
+            write_report(partial)
+            log.info("economy-wide effects (input-output bridge) -> macro/ in the run directory")
 
     out = _write_atomically(Path(run_dir), write)
     log.info("written: %s", out)

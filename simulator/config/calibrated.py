@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 from typing import Dict, List
 
 from simulator.config.errors import ConfigError, number
 from simulator.config.params import Params
 
 TIE = "|"
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: run.macro_table is relative to it
 
 
 def paths(key: str) -> List[str]:
@@ -151,6 +154,10 @@ def check_run_keys(p: Params) -> None:
     from simulator.config.kpis import check_kpi_column
     if not p.run.figure_formats or set(p.run.figure_formats) - {"png", "pdf"}:
         raise ConfigError(f"run.figure_formats must list png and/or pdf, got {p.run.figure_formats}")
+    table = p.run.macro_table
+    if table and table != "pymrio:test" and not (ROOT / table).is_file():
+        raise ConfigError(f"run.macro_table = {table!r}: no such file (an OECD ICIO table you "
+                          f"downloaded; README, Economy-wide effects)")
     if p.run.objective:
         try:
             for path in paths(p.run.objective_parameter):

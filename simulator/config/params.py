@@ -294,6 +294,10 @@ class RunConf:
     parameter_uncertainty: bool = True
     # the formats every figure is written in: png (the report embeds it); add pdf for print
     figure_formats: List[str] = field(default_factory=lambda: ["png"])
+    # the input-output bridge after the run (python -m simulator macro): an OECD ICIO table you
+    # downloaded (a path; relative to the project), "pymrio:test" for pymrio's test system, "" = off
+    macro_table: str = ""
+    macro_year: str = ""  # the table's year, when its file holds several
 
 
 @dataclass

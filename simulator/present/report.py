@@ -15,6 +15,7 @@ from typing import List
 import pandas as pd
 
 from simulator.analysis.intervals import censored_runs
+from simulator.present.macro_report import macro_blocks
 from simulator.present.render import Block, format_estimate, to_html, to_markdown
 from simulator.store.run_dir import read_backtest, read_info, read_csv_table, read_params_document
 from simulator.store.run_info import as_run_info
@@ -155,7 +156,8 @@ def build_blocks(run_dir: Path) -> List[Block]:
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
             + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir, info)
-            + _assumption_blocks(params))
+            + macro_blocks(run_dir) + _assumption_blocks(params))
+
 
 
 def _intro_blocks(info: dict) -> List[Block]:

@@ -124,3 +124,23 @@ def test_a_missing_extra_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymrio.tools", None)
     with pytest.raises(B.BridgeError, match=r'pip install -e "\.\[macro\]"'):
         B.pymrio_tools()
+
+
+def test_run_macro_table_runs_the_bridge_after_the_run_and_the_report_has_its_section(tmp_path):
+    """run.macro_table (here pymrio's test system, with every buyer mapped to one of its
+    sectors) runs the bridge inside the run's own pipeline: macro/ and a report section."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    fabs = ("samsung_electronics", "sk_hynix", "samsung_display", "lg_display")
+    out = subprocess.run(
+        [sys.executable, "run.py", "scenario=curbs_2019", "run.replications=2",
+         "run.end_date=2019-12-31", "run.macro_table=pymrio:test", "world.io_region=reg2",
+         *[f"fabs.{f}.io_sector=manufactoring" for f in fabs], f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-1500:]
+    run = tmp_path / "run"
+    assert (run / "macro" / "shock.csv").is_file() and (run / "macro" / "macro_effects.png").is_file()
+    assert "Economy-wide effects (input-output bridge)" in (run / "report.md").read_text()
