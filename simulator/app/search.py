@@ -88,18 +88,19 @@ def search(name: str, replications: Optional[int], workers: int, out_root: Path)
     out.mkdir(parents=True)
     table = pd.DataFrame(rows)
     table.to_csv(out / "evaluations.csv", index_label="evaluation", float_format="%.6g")
-    (out / "result.md").write_text(_result(spec, name, key, goal, reps, answer, bracket, table))
+    (out / "result.md").write_text(_result(spec, name, key, goal, reps, answer, bracket, table,
+                                           base.world.buyer))
     return out
 
 
-def _result(spec, name, key, goal, reps, answer, bracket, table) -> str:
+def _result(spec, name, key, goal, reps, answer, bracket, table, buyer: str = "fab") -> str:
     if answer is None:
         what = (f"Not reached in the range: even at {key} = {bracket[0]:g}, fewer than "
-                f"{goal:.0%} of replications kept every fab running.")
+                f"{goal:.0%} of replications kept every {buyer} running.")
     elif bracket[0] is None:
         what = f"Already met at the low end of the range: {key} = {answer:g} suffices."
     else:
-        what = (f"**{key} = {answer:g}** is the smallest value found for which no fab loses output "
+        what = (f"**{key} = {answer:g}** is the smallest value found for which no {buyer} loses output "
                 f"in at least {goal:.0%} of {reps} replications (the threshold lies between "
                 f"{bracket[0]:g}, short of the goal, and {bracket[1]:g}).")
     lines = [f"# Policy search: {name}", "",
