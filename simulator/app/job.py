@@ -148,7 +148,11 @@ def help_text(argv: Sequence[str]) -> str:
     for g in groups:
         options = sorted(p.stem for p in (root / g).glob("*.yaml"))
         lines.append(f"{g}: {', '.join(options)}")
-    lines.append(f"scenario: {', '.join(hydra_config.scenario_names())}")
+    by_world: dict = {}
+    for name in hydra_config.scenario_names():
+        by_world.setdefault(hydra_config.scenario_world(name), []).append(name)
+    lines.append("scenario: " + "; ".join(f"{', '.join(names)} (world={w})"
+                                          for w, names in sorted(by_world.items())))
     broken = broken_scenarios_text()
     if broken:
         lines += ["", broken.rstrip()]
