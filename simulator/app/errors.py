@@ -70,7 +70,11 @@ def exit_now(code: int) -> None:
     the command wrote is closed (a run directory is moved into place complete); what is left is
     CPython freeing ~10^5 objects module by module, 0.3-0.4 s a user waits for after every run
     (measured: benchmarks/benchmark.py --users). Logging and the output streams are flushed first.
-    Only for a command that returned: a failure still raises and exits the ordinary way."""
+    Only for a command that returned: a failure still raises and exits the ordinary way. The
+    exit handlers do run (joblib's and multiprocessing's shut their worker processes down, so a
+    parallel sweep leaves none behind): only the module-by-module teardown is skipped."""
+    import atexit
+    atexit._run_exitfuncs()  # CPython's own exit handlers, in order, as a normal exit runs them
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
