@@ -48,11 +48,15 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
     inside = int((t["inside"] == "yes").sum())
     holds = t["band_holds"].iloc[0] if "band_holds" in t.columns else "scenario noise only"
     intervals = "observed_low" in t.columns
+    exports = "flow" in t.columns and (t["flow"] == "exports").any()
     footer = [
         f"Observed: {', '.join(sorted(set(t['file'])))} (sources in each row of backtest.csv)"
         + ("; whisker = how far an observation of its confidence grade may be off (H ±10 %, "
            "M ±25 %, L ±50 %: metrics.observation_tolerance). " if intervals else ". ")
-        + f"Simulated: imports of the run over each observation's period; box = 5th–95th "
+        + ("Simulated: the run's trade over each observation's period (an exports row: the "
+           "exporter's shipments to the world's buyers, every destination it has)"
+           if exports else "Simulated: imports of the run over each observation's period")
+        + f"; box = 5th–95th "
         f"percentile across replications ({holds}), line = mean. "
         f"{inside} of {len(t)} observations overlap the band."
         + (f" Shaded: the validation window {window[0]:%Y-%m} to {window[1]:%Y-%m}, a forecast "
@@ -66,7 +70,9 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
         ax = axes[k // cols][k % cols]
         d = t[(t["material"] == material) & (t["origin"] == origin) & (t["measure"] == measure)]
         _panel(ax, d, measure, intervals, window)
-        ax.set_title(f"{S.material_name(info, material)} from "
+        exported = exports and (d["flow"] == "exports").all()
+        ax.set_title(f"{S.material_name(info, material)}, exports of {S.origin_name(info, origin)}"
+                     if exported else f"{S.material_name(info, material)} from "
                      f"{S.origin_name(info, origin)}", loc="left", fontsize=10)
         S.date_axis(ax, start, end)
     for k in range(n, rows * cols):
@@ -75,8 +81,10 @@ def plot_backtest(table: pd.DataFrame, info: Optional[dict] = None):
                      label="simulated 90 % band (line: mean)"),
                Line2D([], [], marker="D", color=INSIDE_COLOUR, label="observed ± its grade's tolerance, overlaps"),
                Line2D([], [], marker="D", color=OUTSIDE_COLOUR, label="observed, apart"),
-               Line2D([], [], marker="^", color="#555555", ls="none", label="observed lower bound"),
-               Patch(facecolor="#eeeeee", label="validation window (forecast)")]
+               *[Line2D([], [], marker=m, color="#555555", ls="none", label=f"observed {what} bound")
+                 for b, m, what in ((">=", "^", "lower"), ("<=", "v", "upper"))
+                 if (t["bound"] == b).any()],
+               *([Patch(facecolor="#eeeeee", label="validation window (forecast)")] if window else [])]
     body.suptitle("Backtest: simulated trade against observed customs data",
                   fontsize=12, fontweight="bold")
     body.legend(handles=handles, loc="outside lower center", ncols=5 if width >= 14 else 2,

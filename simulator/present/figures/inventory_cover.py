@@ -5,6 +5,8 @@ Each panel: the median across replications of the fab's weekly mean cover, with 
 """
 from __future__ import annotations
 
+import textwrap
+
 from pathlib import Path
 from typing import List
 
@@ -76,7 +78,7 @@ def plot_inventory_cover(daily: pd.DataFrame, marks: pd.DataFrame, info: dict,
         for i, fab in enumerate(fabs):
             ax = axes[i, j]
             ax.set_gid(f"inventory_cover|{fab}|{item}")
-            name = S.fab_name(info, fab)
+            name = "\n".join(textwrap.wrap(S.fab_name(info, fab), 24))  # long names wrap
             if j == 0:
                 ax.set_ylabel(f"{name}\ncover (days)")
             if (fab, item) not in panels:

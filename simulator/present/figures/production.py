@@ -2,6 +2,8 @@
 production per fab with 95 % confidence intervals."""
 from __future__ import annotations
 
+import textwrap
+
 from pathlib import Path
 from typing import List
 
@@ -30,7 +32,8 @@ def _draw_lost(ax, lost: pd.DataFrame, fabs: List[str], info: dict, styles: dict
     ax.set_xlabel("% of planned output lost\nafter the shock")
     lost = lost.set_index("fab")
     ys = np.arange(len(fabs))
-    names = [S.fab_name(info, f) for f in fabs]
+    # a long buyer name wraps, so the bars keep their width (the default world's names fit)
+    names = ["\n".join(textwrap.wrap(S.fab_name(info, f), 24)) for f in fabs]
     ax.set_yticks(ys, names)
     ax.set_ylim(len(fabs) - 0.4, -0.6)
     ax.tick_params(axis="y", length=0)
