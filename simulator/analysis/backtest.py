@@ -38,8 +38,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+from simulator.config.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 OBSERVED_DIR = ROOT / "data" / "observed"  # the default world's files; another world's in a sub-folder
 FLOWS = ("imports", "exports")
 COLUMNS = ["period", "material", "origin", "measure", "value", "source", "confidence", "note"]

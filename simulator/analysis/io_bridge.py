@@ -64,9 +64,8 @@ def from_iosystem(io, source: str, year: str = "") -> IOTable:
     """An IOTable from a pymrio IOSystem (a parsed OECD ICIO, or pymrio's bundled test system)."""
     if io.Z is None:
         raise BridgeError(f"{source}: the table has no intermediate flows (Z)")
-    if getattr(io, "x", None) is None:
-        io.calc_system()
-    x = io.x.iloc[:, 0] if isinstance(io.x, pd.DataFrame) else io.x
+    x = io.x if getattr(io, "x", None) is not None else pymrio_tools().calc_x(io.Z, io.Y)
+    x = x.iloc[:, 0] if isinstance(x, pd.DataFrame) else x  # no L here: inverses() makes it once
     unit = str(io.unit.iloc[0, 0]) if getattr(io, "unit", None) is not None else "?"
     return IOTable(Z=io.Z, x=x, unit=unit, year=str(year or getattr(io.meta, "year", "") or ""),
                    source=source)

@@ -68,12 +68,17 @@ def _compile(work: Path, staging: Path) -> tuple[int, str]:
     return proc.returncode, (proc.stdout + proc.stderr)
 
 
+def _cannot(problem: str, strict: bool) -> int:
+    """One line on why the model stays pure Python: a note (exit 0), or under --strict an error."""
+    print(f"{'error' if strict else 'note'}: {problem}: the model runs as pure Python",
+          file=sys.stderr)
+    return 1 if strict else 0
+
+
 def build(strict: bool) -> int:
     problem = missing_prerequisite()
     if problem:
-        print(f"{'error' if strict else 'note'}: {problem}: the model runs as pure Python",
-              file=sys.stderr)
-        return 1 if strict else 0
+        return _cannot(problem, strict)
     started = time.perf_counter()
     target = MODEL_DIR / model.BUILD_DIR
     with tempfile.TemporaryDirectory(prefix="tradeflow-accel-") as tmp:
@@ -81,10 +86,8 @@ def build(strict: bool) -> int:
         code, output = _compile(work, staging)
         if code != 0:
             lines = [ln for ln in output.splitlines() if "error" in ln.lower()] or output.splitlines()
-            print(f"{'error' if strict else 'note'}: mypyc could not compile the model "
-                  f"({lines[-1].strip() if lines else 'no output'}): the model runs as pure Python",
-                  file=sys.stderr)
-            return 1 if strict else 0
+            return _cannot(f"mypyc could not compile the model "
+                           f"({lines[-1].strip() if lines else 'no output'})", strict)
         stamp = {"python": sys.implementation.cache_tag,
                  "sources": model.source_digests(work / "simulator" / "model")}
         (staging / model.STAMP).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")

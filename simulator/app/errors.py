@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 def input_errors() -> tuple:
     """The exception types that mean "the input is bad" (imported lazily: --help stays fast)."""
     from simulator.analysis.backtest import ObservedDataError
+    from simulator.analysis.io_bridge import BridgeError
     from simulator.config.errors import ConfigError
     from simulator.store.integrity import DamagedRun
-    return ConfigError, ObservedDataError, DamagedRun
+    return ConfigError, ObservedDataError, DamagedRun, BridgeError
 
 
 @dataclass

@@ -31,7 +31,7 @@ import pandas as pd
 
 from simulator.analysis import io_bridge as bridge
 from simulator.analysis.intervals import t_half_width
-from simulator.config.calibrated import ROOT
+from simulator.config.paths import ROOT
 from simulator.store.integrity import check_run
 from simulator.store.run_dir import read_params, read_table
 
@@ -51,7 +51,6 @@ def _read_table(args) -> bridge.IOTable:
     import pymrio
     if args.test_system:
         io = pymrio.load_test()
-        io.calc_all()
         return bridge.from_iosystem(io, "pymrio's bundled test system (made-up data)")
     if not args.oecd:
         raise bridge.BridgeError(
@@ -65,7 +64,6 @@ def _read_table(args) -> bridge.IOTable:
     except Exception as exc:  # noqa: BLE001 - pymrio's parser raises several kinds
         raise bridge.BridgeError(f"--oecd {path}: pymrio could not parse it as an OECD ICIO table "
                                  f"({type(exc).__name__}: {exc})") from None
-    io.calc_system()
     return bridge.from_iosystem(io, f"OECD ICIO {path.name}", year=args.year or "")
 
 
@@ -139,11 +137,7 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("--sector", help="one sector for every buyer (default: fabs.*.io_sector)")
     ap.add_argument("--out", help="output directory (default: RUN_DIR/macro)")
     args = ap.parse_args(argv)
-    try:
-        out = run(args)
-    except bridge.BridgeError as exc:
-        print(f"error: {exc}", file=__import__("sys").stderr)
-        return 2
+    out = run(args)  # a BridgeError is refused in one line by the command line (app/errors.py)
     print(f"economy-wide effects -> {out / 'summary.md'}"
           + (f" (python -m simulator rebuild {args.run_dir} adds them to the report)"
              if not args.out else ""))

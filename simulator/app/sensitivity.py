@@ -30,6 +30,7 @@ from simulator.analysis.metrics import replication_kpis, wide
 from simulator.config.kpis import check_kpi_column
 from simulator.analysis.sensitivity import problem, saltelli_design, sobol_indices
 from simulator.config.calendar import Calendar
+from simulator.config.calibrated import with_value  # noqa: F401 (also imported from here)
 from simulator.config.hydra import ROOT, compose_params
 from simulator.config.params import Params
 from simulator.config.specs import SensitivitySpec, load_sensitivity, spec_path
@@ -38,25 +39,6 @@ from simulator.experiment import simulate
 
 log = logging.getLogger(__name__)
 CONFIG_DIR = ROOT / "configs" / "sensitivity"
-
-
-def with_value(obj, path: Sequence[str], value):
-    """`obj` (dataclasses and dicts) with the field at dotted `path` set to `value` (an int
-    field stays an int)."""
-    head, rest = path[0], path[1:]
-    if isinstance(obj, dict):
-        if head not in obj:
-            raise ConfigError(f"no key {head!r} (have {', '.join(map(str, obj))})")
-        return {**obj, head: with_value(obj[head], rest, value) if rest else _like(obj[head], value)}
-    if not dataclasses.is_dataclass(obj) or not hasattr(obj, head):
-        raise ConfigError(f"no key {head!r} in {type(obj).__name__}")
-    current = getattr(obj, head)
-    return dataclasses.replace(obj, **{head: with_value(current, rest, value) if rest
-                                       else _like(current, value)})
-
-
-def _like(current, value):
-    return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
 
 
 def load_spec(name: str, samples: Optional[int] = None,

@@ -9,17 +9,16 @@ overrides) and for the runs that draw them per replication (parameter uncertaint
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import math
-from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from simulator.config.errors import ConfigError, number
 from simulator.config.params import Params
+from simulator.config.paths import ROOT
 
 TIE = "|"
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: run.macro_table is relative to it
 
 
 def paths(key: str) -> List[str]:
@@ -51,24 +50,24 @@ def get_value(params: Params, key: str) -> float:
     return sum(values) / len(values)
 
 
-def _with(obj, parts: List[str], value: float):
-    """A copy of `obj` with the value at `parts` replaced: only the containers on the path are
-    copied (shallow), the rest is shared, so a replication's draw costs microseconds, not a deep
-    copy of the whole world."""
-    if not parts:
-        return float(value)
-    head, rest = parts[0], parts[1:]
+def with_value(obj, path: Sequence[str], value):
+    """`obj` (dataclasses and dicts) with the field at dotted `path` set to `value` (an int field
+    stays an int): only the containers on the path are copied, the rest is shared, so a
+    replication's draw or a sensitivity point costs microseconds, not a copy of the world."""
+    head, rest = path[0], path[1:]
     if isinstance(obj, dict):
         if head not in obj:
-            raise KeyError(head)
-        out = dict(obj)
-        out[head] = _with(obj[head], rest, value)
-        return out
-    if not hasattr(obj, head):
-        raise KeyError(head)
-    out = copy.copy(obj)
-    setattr(out, head, _with(getattr(obj, head), rest, value))
-    return out
+            raise ConfigError(f"no key {head!r} (have {', '.join(map(str, obj))})")
+        return {**obj, head: with_value(obj[head], rest, value) if rest else _like(obj[head], value)}
+    if not dataclasses.is_dataclass(obj) or not hasattr(obj, head):
+        raise ConfigError(f"no key {head!r} in {type(obj).__name__}")
+    current = getattr(obj, head)
+    return dataclasses.replace(obj, **{head: with_value(current, rest, value) if rest
+                                       else _like(current, value)})
+
+
+def _like(current, value):
+    return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
 
 
 def set_values(params: Params, values: Dict[str, float]) -> Params:
@@ -77,7 +76,7 @@ def set_values(params: Params, values: Dict[str, float]) -> Params:
     out = params
     for key, value in values.items():
         for path in paths(key):
-            out = _with(out, path.split("."), value)
+            out = with_value(out, path.split("."), value)
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from hydra import compose, initialize_config_dir
@@ -27,8 +26,8 @@ from simulator.config.params import Params
 from simulator.config.scenarios import (DEFAULT_WORLD, load_scenarios,  # noqa: F401 (re-exported)
                                         resolver_problem)
 from simulator.config.validation import ConfigError, validate
+from simulator.config.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 CONFIG_DIR = ROOT / "configs"
 
 DEFAULT_SCENARIO = "curbs_2019"  # keep in step with configs/config.yaml

@@ -16,8 +16,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from simulator.config.errors import ConfigError, one_line
 from simulator.config.params import Params
+from simulator.config.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: simulator/<layer>/this file
 SCENARIO_DIR = ROOT / "scenarios"
 DEFAULT_WORLD = "japan_korea"  # keep in step with configs/config.yaml: scenarios/*.yaml are its
 _FIELDS = tuple(f.name for f in dataclasses.fields(Params))

@@ -14,7 +14,7 @@ from simulator.config.calibrated import check_calibration, check_licence_lags, c
 from simulator.config.errors import ConfigError  # re-exported: callers import it from here
 from simulator.config.errors import missing as _missing, number as _number
 from simulator.config.params import EVENT_KINDS, REGIMES, SCOPES, Params
-from simulator.config.world import check_world
+from simulator.config.world import check_world, lane_mode
 
 SHARE_TOLERANCE = 1e-6
 
@@ -161,7 +161,7 @@ def _check_suppliers(p: Params) -> None:
                 raise ConfigError(f"{k}.grade_mix: unknown grade {g!r} of {s.material} "
                                   f"(known: {', '.join(mat.grades)})")
             _share(f"{k}.grade_mix.{g}", share)
-            mode = "road" if s.origin == p.world.home_country else mat.grades[g].mode
+            mode = lane_mode(p.world, s.origin, mat.grades[g].mode)
             if not any(l.origin == s.origin and l.mode == mode for l in p.lanes.values()):
                 raise ConfigError(f"{k}: no lane from {s.origin} by {mode} for grade {g}")
         _sums_to_one(f"{k}.grade_mix", sum(s.grade_mix.values()))

@@ -15,6 +15,12 @@ from simulator.config.errors import ConfigError, number
 from simulator.config.params import Params, WorldConf
 
 DOMESTIC_SHARE_STEM = "domestic_share_pct"
+ROAD = "road"  # how a supplier in the buyers' home country delivers, whatever its grade's mode
+
+
+def lane_mode(world: WorldConf, origin: str, grade_mode: str) -> str:
+    """The mode of the lane a supplier ships a grade on: road at home, else the grade's own."""
+    return ROAD if origin == world.home_country else grade_mode
 
 
 def slug(text: str) -> str:

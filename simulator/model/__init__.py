@@ -45,8 +45,9 @@ def usable_build(package_dir: Path, environ: Mapping[str, str]) -> tuple[Optiona
         return None, f"{stamp} is unreadable"
     if meta.get("python") != sys.implementation.cache_tag:
         return None, f"it was built for {meta.get('python')}, this is {sys.implementation.cache_tag}"
-    changed = sorted(n for n, d in source_digests(package_dir).items() if meta.get("sources", {}).get(n) != d)
-    changed += sorted(set(meta.get("sources", {})) - set(source_digests(package_dir)))
+    stamped, now = meta.get("sources", {}), source_digests(package_dir)
+    changed = sorted(n for n, d in now.items() if stamped.get(n) != d)
+    changed += sorted(set(stamped) - set(now))
     if changed:
         return None, f"{', '.join(changed)} changed since it was built"
     return build, ""

@@ -33,9 +33,6 @@ class Lane:
         return float(transit + c.customs_days)
 
 
-ROAD = "road"
-
-
 def find_lane(lanes: dict, origin: str, mode: str) -> Lane:
     for lane in lanes.values():
         if lane.origin == origin and lane.mode == mode:

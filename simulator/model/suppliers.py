@@ -9,11 +9,10 @@ queueing, Golestani 1994). A lot of q tonnes takes q / capacity days on the line
 waits the production lead time. So under the curbs a maker whose other buyers wait on licences
 can serve the one buyer it may ship to at full speed.
 
-The licensing country's suppliers (`world.licensing_country`) export under the licensing
-authority: an order is produced only once a licence covers it (makers do not produce lots they may
-not ship), and the licence is checked again at the gate: if a contract licence expired meanwhile
-the order lapses; an exporter or pair licence that ran out is renewed, and one a regime change
-revoked is applied for again. Every other supplier is outside the licensing.
+The licensing country's suppliers (`world.licensing_country`) export under the licensing authority:
+a maker makes an order only once a licence covers it, and the licence is checked again at the gate:
+if a contract licence expired, the order lapses; an exporter or pair licence that ran out is
+renewed, one a regime change revoked applied for again. Others are outside licensing.
 
 A supplier may keep finished goods for its buyers (`finished_stock_days` of its pre-shock flow, set
 aside for each buyer pro rata to its normal purchases, as capacity is). Routine orders are made to
@@ -45,9 +44,10 @@ import simpy
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import MaterialConf, SupplierConf, WorldConf
+from simulator.config.world import lane_mode
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
                                      Order, Recorder)
-from simulator.model.shipping import ROAD, Lane, find_lane
+from simulator.model.shipping import Lane, find_lane
 
 if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
     from simulator.model.fab import Fab
@@ -140,7 +140,7 @@ class Supplier:
         self.origin = conf.origin
         self.unit_value_usd_per_t = material.unit_value_usd_per_t
         self.licensed = conf.origin == world.licensing_country  # the timeline's regimes apply
-        self.home = conf.origin == world.home_country  # the buyers' country: road, home bias
+        self.home = conf.origin == world.home_country  # the buyers' country: home bias
         self.authority = authority
         self.rng = rng
         self.rec = recorder
@@ -150,11 +150,11 @@ class Supplier:
         self._headroom_t_per_month = pre_shock * (1.0 + conf.capacity_headroom)
         self._flat_capacity = self._headroom_t_per_month / DAYS_PER_MONTH
         self.grades = {g: share for g, share in conf.grade_mix.items() if share > 0}
-        self.lanes = {g: find_lane(lanes, conf.origin, ROAD if self.home else  # home: by road
-                                   material.grades[g].mode) for g in self.grades}
+        modes = {g: lane_mode(world, conf.origin, material.grades[g].mode) for g in self.grades}
+        self.lanes = {g: find_lane(lanes, conf.origin, mode) for g, mode in modes.items()}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
         self.backlog_t: Dict[tuple, float] = {}  # (grade, fab) -> accepted, not yet made
-        # finished goods for Korea per grade, set aside per buyer: (grade, fab) -> tonnes
+        # finished goods for the buyers per grade, set aside per buyer: (grade, fab) -> tonnes
         self._stock_days_of_flow = {g: conf.finished_stock_days * pre_shock * mix / DAYS_PER_MONTH
                                     for g, mix in self.grades.items()}
         self.stock_t: Dict[tuple, float] = {}

@@ -180,7 +180,7 @@ def plot_compare_cover(t: dict, out_dir: Path) -> List[Path]:
         top = d["median"].max() if len(d) else 10.0
         return 0, float(np.ceil(max(top * 1.1, 10.0) / 20.0) * 20.0)
 
-    buyers = _info(t).name("buyers")
+    buyers = info.name("buyers")
     footer = [_source(t) + f" Cover of all {buyers} together = Σ inventory ÷ Σ planned daily use "
               f"over the {buyers} that use the grade (the demand-weighted mean of their cover), "
               "per replication and day; lines: median across replications of each "
@@ -206,14 +206,14 @@ def plot_compare_production(t: dict, out_dir: Path) -> List[Path]:
     if window != (start, end):
         zoom = (f" Time axis zoomed to {S.format_date(window[0])} – {S.format_date(window[1])}: "
                 f"outside it every run's median output is at or above {AT_PLAN} % of plan.")
-    footer = [_source(t) + " Output = the fab's daily output as % of planned output, limited by "
+    footer = [_source(t) + f" Output = the {info.name('buyer')}'s daily output as % of planned output, limited by "
               "its scarcest input (fab_production_pct); lines: median across replications of "
               "each replication's weekly mean. A median at 100 % can hide short losses that "
               "hit different weeks in different replications (see each run's production "
               "figure for the bands)." + zoom, _events_note(t)]
     return _line_panels(t, "production", "fab", fabs, [S.fab_name(info, f) for f in fabs],
                         "Output (% of planned)", footer,
-                        f"{_info(t).name('buyer').capitalize()} output by scenario (median across replications)"
+                        f"{info.name('buyer').capitalize()} output by scenario (median across replications)"
                         + (f", {window[0]:%b %Y} – {window[1]:%b %Y}" if zoom else ""),
                         "compare_production", out_dir, [None] * len(fabs), ylim,
                         shared_y=True, window=window)

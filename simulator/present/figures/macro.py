@@ -12,6 +12,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from . import style as S
+from simulator.analysis.intervals import t_half_width
 
 MODEL_COLOURS = {"leontief": "#0072B2", "ghosh": "#D55E00"}
 MODEL_NAMES = {"leontief": "Demand-driven (Leontief)", "ghosh": "Supply-driven (Ghosh)"}
@@ -19,11 +20,9 @@ TOP = 12  # sectors shown: the largest losses
 
 
 def _mean_ci(values: pd.Series) -> tuple:
-    x = values.to_numpy(dtype=float)
-    if len(x) < 2:
-        return float(x.mean()) if len(x) else np.nan, 0.0
-    from scipy import stats
-    return float(x.mean()), float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    """Mean and its 95 % t half-width (0 with fewer than two replications: no whisker)."""
+    half = t_half_width(values)
+    return float(values.mean()) if len(values) else np.nan, 0.0 if np.isinf(half) else half
 
 
 def plot_macro_effects(effects: pd.DataFrame, totals: pd.DataFrame, meta: dict,
