@@ -35,10 +35,10 @@ from simulator.analysis.backtest import (backtest, band_holds, check_materials, 
                                          load_observed)
 from simulator.analysis.intervals import followup_days, summarise, t_half_width
 from simulator.config.kpis import parse_kpi_column
-from simulator.analysis.metrics import long_from_wide, replication_kpis, sort_long, wide
+from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
-from simulator.experiment import Results, map_replications, run_replication, with_run
+from simulator.experiment import Results, map_replications, recorded_replication, with_run
 from simulator.experiment.parameter_draws import draws_table
 from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
 from simulator.store.integrity import check_run
@@ -123,10 +123,10 @@ def rebuild(directory: Path) -> None:
 def replicate(params: Params, replication: int, directory: Path,
               keep: Sequence[str]) -> pd.DataFrame:
     """One replication, in whichever process runs it: simulate, write the kept tables, return
-    its KPIs (long)."""
-    tables = {name: as_stored(name, df) for name, df in run_replication(params, replication).items()}
-    write_replication(directory, replication, {name: tables[name] for name in keep})
-    return replication_kpis(params, tables)
+    its KPIs (long; the same as those of its stored tables)."""
+    tables, inputs = recorded_replication(params, replication, keep)
+    write_replication(directory, replication, {name: as_stored(name, df) for name, df in tables.items()})
+    return kpis(params, inputs)  # from the records: the tables not kept are never built
 
 
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),

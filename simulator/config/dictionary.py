@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Dict, List, NamedTuple
 
+import numpy as np
+
 
 class Column(NamedTuple):
     name: str
@@ -132,6 +134,16 @@ def text_columns(table: str) -> List[str]:
 
 _PANDAS = {"int": "int64", "float": "float64", "str": "object", "bool": "bool",
            "date": "datetime64[ns]"}
+
+
+def float_columns(table: str) -> List[str]:
+    return [c.name for c in DICTIONARY[table] if c.dtype == "float"]
+
+
+def as_stored_precision(values):
+    """Floats as a run stores them (float32, read back as float64): what every reader of a run
+    gets, so KPIs computed from the records in memory equal those recomputed from disk."""
+    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
 def dtypes(table: str) -> Dict[str, str]:

@@ -11,14 +11,15 @@ import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, Optional, TypeVar
+from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple, TypeVar
 
 import pandas as pd
 
 from simulator.config.params import Params
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.experiment.parameter_draws import for_replication
-from simulator.experiment.tables import build_tables
+from simulator.experiment.kpi_inputs import KpiInputs
+from simulator.experiment.tables import tables_and_inputs
 from simulator.config.validation import validate
 from simulator.model.world import World
 
@@ -40,9 +41,15 @@ class Results:
 
 
 def run_replication(params: Params, replication: int) -> Dict[str, pd.DataFrame]:
+    return recorded_replication(params, replication, SIMULATION_TABLES)[0]
+
+
+def recorded_replication(params: Params, replication: int,
+                         names: Sequence[str]) -> Tuple[Dict[str, pd.DataFrame], KpiInputs]:
+    """Replication `replication` of `params`: its tables `names` and its KPI inputs."""
     params = for_replication(params, replication)  # its draw of the calibrated parameters
     world = World(params, replication)
-    return build_tables(params, world.run(), replication)
+    return tables_and_inputs(params, world.run(), replication, names)
 
 
 def _worker_count(params: Params, replications: int, workers: Optional[int]) -> int:

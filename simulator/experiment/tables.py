@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import math
 from operator import attrgetter
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
-from simulator.config.dictionary import DICTIONARY, columns, dtypes
+from simulator.config.dictionary import (DICTIONARY, SIMULATION_TABLES, as_stored_precision, columns,
+                                         dtypes, float_columns)
+from simulator.experiment.kpi_inputs import (Arrivals, FabDays, KpiInputs, applications_from_recorder,
+                                             arrivals_from_recorder, fab_days_from_recorder,
+                                             stored_arrivals, stored_fab_days)
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import Params
 from simulator.model.records import EVENT_COLUMNS, Recorder
@@ -60,14 +64,47 @@ def _with_dates(df: pd.DataFrame, cal: Calendar, stems: Sequence[str]) -> pd.Dat
     return df
 
 
-def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.DataFrame]:
-    cal = Calendar(p.run.start_date, p.run.end_date)
-    horizon = cal.horizon_days
+def build_tables(p: Params, rec: Recorder, replication: int,
+                 names: Sequence[str] = SIMULATION_TABLES) -> Dict[str, pd.DataFrame]:
+    """The simulation tables `names` of one replication's records."""
+    return tables_and_inputs(p, rec, replication, names)[0]
 
+
+def tables_and_inputs(p: Params, rec: Recorder, replication: int,
+                      names: Sequence[str]) -> Tuple[Dict[str, pd.DataFrame], KpiInputs]:
+    """The tables `names` and the replication's KPI inputs, from one pass over its records: a run
+    that keeps only some tables builds only those (the KPIs read the records, at the precision
+    the tables are stored with)."""
+    cal = Calendar(p.run.start_date, p.run.end_date)
+    fab_days, arrivals = fab_days_from_recorder(rec), arrivals_from_recorder(rec)
+    lapsed = [_lapsed_t(l, cal.horizon_days) for l in rec.licences]
+    imports = imports_monthly(p, arrivals, cal, replication, rec.feedstock)
+    build = {"events": lambda: _events(rec, cal, replication),
+             "licences": lambda: _licences(rec, cal, replication, lapsed),
+             "shipments": lambda: _shipments(rec, cal, replication),
+             "daily": lambda: daily_table(rec, fab_days, cal, replication),
+             "imports_monthly": lambda: imports}
+    tables = {name: _conform(name, build[name]()) for name in names}
+    inputs = KpiInputs(replication=replication, fab_days=stored_fab_days(fab_days),
+                       arrivals=stored_arrivals(arrivals),
+                       applications=applications_from_recorder(rec, lapsed),
+                       imports=_stored(_conform("imports_monthly", imports)))
+    return tables, inputs
+
+
+def _stored(df: pd.DataFrame) -> pd.DataFrame:
+    """`imports_monthly` at the precision a run stores it (what the KPIs read)."""
+    return df.assign(**{c: as_stored_precision(df[c]) for c in float_columns("imports_monthly")})
+
+
+def _events(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
     events = pd.DataFrame(_typed("events", _columns(rec.events, EVENT_COLUMNS)))
     events["replication"] = replication
     events["date"] = _dates(cal, events["day"].to_numpy())
+    return events
 
+
+def _licences(rec: Recorder, cal: Calendar, replication: int, lapsed: List[float]) -> pd.DataFrame:
     L = rec.licences
     lic = pd.DataFrame(_typed("licences", {
         "licence_id": [l.id for l in L], "regime": [l.regime for l in L],
@@ -81,12 +118,14 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
         "valid_until_day": [l.valid_until for l in L], "revoked_day": [l.revoked_day for l in L],
         "quantity_t": [l.quantity_t for l in L], "used_t": [l.used_t for l in L],
         "precedent": [l.precedent for l in L], "first_file": [l.first_file for l in L],
-        "lapsed_t": [_lapsed_t(l, horizon) for l in L],
+        "lapsed_t": lapsed,
     }))
     lic["replication"] = replication
     lic["review_days"] = lic["decided_day"] - lic["applied_day"]
-    _with_dates(lic, cal, ("applied", "decided", "valid_from", "valid_until", "revoked"))
+    return _with_dates(lic, cal, ("applied", "decided", "valid_from", "valid_until", "revoked"))
 
+
+def _shipments(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
     ship = _columns(rec.orders, [
         "id", "fab", "supplier", "origin", "material", "grade", "quantity_t", "value_usd", "state",
         "licence_id", "ordered_day", "exported_day", "arrived_day", "ended_day", "urgent"])
@@ -94,52 +133,40 @@ def build_tables(p: Params, rec: Recorder, replication: int) -> Dict[str, pd.Dat
     ship = pd.DataFrame(_typed("shipments", ship))
     ship["replication"] = replication
     ship["lead_days"] = ship["arrived_day"] - ship["ordered_day"]
-    _with_dates(ship, cal, ("ordered", "exported", "arrived", "ended"))
-
-    daily = daily_table(rec, cal, replication)
-
-    built = {"events": events, "licences": lic, "shipments": ship, "daily": daily,
-             "imports_monthly": imports_monthly(p, ship, cal, replication, rec.feedstock)}
-    return {name: _conform(name, df) for name, df in built.items()}
+    return _with_dates(ship, cal, ("ordered", "exported", "arrived", "ended"))
 
 
-def daily_table(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
-    """`daily` from the fabs' series: one block of days per fab and grade (fabs and their grades
-    in set-up order; a series' consecutive days also compress best on disk); a fab's output on
-    a day is its scarcest input's (the minimum over its grades)."""
+def daily_table(rec: Recorder, fab_days: FabDays, cal: Calendar, replication: int) -> pd.DataFrame:
+    """`daily` from the fabs' series (`fab_days`, unrounded): one block of days per fab and grade
+    (fabs and their grades in set-up order; a series' consecutive days also compress best on
+    disk), with the fab's output (its scarcest input) and perceived risk."""
     series = rec.daily
     days = cal.horizon_days
     n = len(series)
-
-    def grid(values) -> np.ndarray:  # (series, days)
-        return (np.vstack([np.asarray(v, dtype=float) for v in values]) if n
-                else np.empty((0, days)))
-
-    pct = grid(s.production_pct for s in series)
-    fab_pct = pct.copy()
-    fabs = [s.fab for s in series]
-    for fab in dict.fromkeys(fabs):
-        rows = [i for i, f in enumerate(fabs) if f == fab]
-        fab_pct[rows] = pct[rows].min(axis=0)
-    demand = np.array([s.demand_t for s in series], dtype=float)
-    inventory = grid(s.inventory_t for s in series)
+    fd = fab_days
+    grid = (lambda a: a) if n else (lambda a: np.empty((0, days)))
+    inventory = grid(fd.inventory_t)
+    risk = (np.vstack([np.asarray(rec.risk[s.material], dtype=float) for s in series]) if n
+            else np.empty((0, days)))
+    rationing = (np.vstack([np.asarray(s.rationing, dtype=bool) for s in series]) if n
+                 else np.empty((0, days), dtype=bool))
     day = np.tile(np.arange(days), n)
     return pd.DataFrame({
         "replication": replication,
         "day": day,
         "date": _dates(cal, day),
-        "fab": np.repeat(np.array(fabs, dtype=object), days),
+        "fab": np.repeat(fd.fab, days),
         "material": np.repeat(np.array([s.material for s in series], dtype=object), days),
         "grade": np.repeat(np.array([s.grade for s in series], dtype=object), days),
-        "demand_t": np.repeat(demand, days),
-        "consumption_t": grid(s.consumption_t for s in series).ravel(),
-        "shortfall_t": grid(s.shortfall_t for s in series).ravel(),
+        "demand_t": np.repeat(fd.demand_t, days),
+        "consumption_t": grid(fd.consumption_t).ravel(),
+        "shortfall_t": grid(fd.shortfall_t).ravel(),
         "inventory_t": inventory.ravel(),
-        "cover_days": (inventory / demand[:, None]).ravel(),
-        "rationing": grid(s.rationing for s in series).ravel().astype(np.int64),
-        "production_pct": pct.ravel(),
-        "fab_production_pct": fab_pct.ravel(),
-        "perceived_risk": grid(rec.risk[s.material] for s in series).ravel(),
+        "cover_days": (inventory / fd.demand_t[:, None]).ravel(),
+        "rationing": rationing.ravel().astype(np.int64),
+        "production_pct": grid(fd.production_pct).ravel(),
+        "fab_production_pct": grid(fd.fab_production_pct).ravel(),
+        "perceived_risk": risk.ravel(),
     })
 
 
@@ -150,8 +177,11 @@ def _conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     if set(df.columns) != set(declared):
         raise AssertionError(f"table {name}: built {sorted(set(df.columns) ^ set(declared))} "
                              "differently from the data dictionary (simulator/config/dictionary.py)")
-    # typed as declared even when empty (no event in a quiet world is still a table of events)
-    return df[declared].astype(dtypes(name))
+    # typed as declared even when empty (no event in a quiet world is still a table of events);
+    # only the columns not yet of their type are cast (a cast of every column is most of the cost)
+    df = df[declared]
+    cast = {c: t for c, t in dtypes(name).items() if df[c].dtype != t}
+    return df.astype(cast) if cast else df
 
 
 def _lapsed_t(lic, horizon_days: int) -> float:
@@ -168,7 +198,7 @@ def month_grid(cal: Calendar) -> list:
     return [str(m) for m in months]
 
 
-def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: int,
+def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: int,
                     feedstock: Sequence[tuple] = ()) -> pd.DataFrame:
     origins = sorted({(s.material, s.origin) for s in p.suppliers.values() if s.origin != p.world.home_country}
                      | {(s.material, s.feedstock.origin) for s in p.suppliers.values()
@@ -177,9 +207,11 @@ def imports_monthly(p: Params, ship: pd.DataFrame, cal: Calendar, replication: i
     grid = pd.MultiIndex.from_tuples(
         [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
         names=["month", "material", "origin"])
-    arrived = ship[(ship["origin"] != p.world.home_country) & ship["arrived_day"].notna()
-                   & (ship["arrived_day"] >= 0)][["arrived_day", "material", "origin",
-                                                  "quantity_t", "value_usd"]]
+    a = arrivals
+    keep = (a.origin != p.world.home_country) & (a.day >= 0)
+    arrived = pd.DataFrame({"arrived_day": a.day[keep], "material": a.material[keep],
+                            "origin": a.origin[keep], "quantity_t": a.quantity_t[keep],
+                            "value_usd": a.value_usd[keep]})
     if len(feedstock):
         crude = pd.DataFrame(list(feedstock), columns=["arrived_day", "material", "origin",
                                                        "quantity_t", "value_usd"])

@@ -44,7 +44,8 @@ import pyarrow.parquet as pq
 from simulator.config.version import __version__
 from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
-from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, dtypes, text_columns
+from simulator.config.dictionary import (DICTIONARY, SIMULATION_TABLES, as_stored_precision, dtypes,
+                                         float_columns, text_columns)
 from simulator.store.run_info import RunInfo
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
@@ -224,8 +225,7 @@ def _encodings(table: pa.Table) -> dict:
 def as_stored(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """`df` with its floats rounded to the precision they are stored with (what a reader of the
     run gets back), so KPIs computed in memory equal those recomputed from disk."""
-    floats = [c.name for c in DICTIONARY[table] if c.dtype == "float"]
-    return df.astype({c: "float32" for c in floats}).astype({c: "float64" for c in floats})
+    return df.assign(**{c: as_stored_precision(df[c].to_numpy()) for c in float_columns(table)})
 
 
 def part_path(directory: Path, table: str, replication: int) -> Path:
@@ -271,6 +271,10 @@ def read_table(directory: Path, name: str, columns: Optional[Sequence[str]] = No
     if parts:
         table = pa.concat_tables([pq.read_table(p, columns=wanted) for p in parts])
         df = table.to_pandas(date_as_object=False)
+        del table
+        # Arrow's allocator keeps what a read of many parts used; a big run's figures fork after
+        # reading, so hand it back first (issue 18: the 1,000-replication run's peak memory)
+        pa.default_memory_pool().release_unused()
     else:
         path = base / f"{name}.csv"
         if not path.is_file():

@@ -16,10 +16,9 @@ from scipy import stats
 
 import tiny_world as tw
 from simulator.analysis.intervals import summarise
-from simulator.analysis.metrics import (fab_item_table, fab_kpis, fleet_item_kpis, licensing_kpis,
-                                        trade_kpis)
+from simulator.analysis.metrics import replication_kpis
 from simulator.config.params import FabConf, WindowConf
-from simulator.config.dictionary import columns
+from simulator.config.dictionary import SIMULATION_TABLES, columns
 from simulator.config.calendar import DAYS_PER_MONTH
 
 SHOCK = tw.day_of(tw.SHOCK_DATE)  # 59
@@ -53,17 +52,25 @@ def _shipments(fab="fab1", from_day=None, rep=0):
     days = list(range(from_day, HORIZON)) if from_day is not None else []
     return pd.DataFrame({"replication": rep, "order_id": [f"O{i}" for i in range(len(days))],
                          "fab": fab, "supplier": "jp_hf", "origin": "JP", "material": "hf",
-                         "grade": "liquid", "quantity_t": D, "arrived_day": [float(d) for d in days],
-                         "state": "delivered"})
+                         "grade": "liquid", "quantity_t": D, "value_usd": 0.0,
+                         "arrived_day": [float(d) for d in days], "state": "delivered"})
 
 
-def _one(table: pd.DataFrame, kpi: str, fab="fab1", item="hf.liquid", rep=0) -> float:
-    return float(table.loc[(rep, fab, item), kpi])
+def _kpis(p, **tables) -> pd.Series:
+    """Every KPI of the hand-made tables (those not given are empty), by (kpi, fab, item, rep):
+    through the same code path as a run's worker (its KPI inputs, here from tables)."""
+    given = {name: tables.get(name, pd.DataFrame(columns=columns(name))) for name in SIMULATION_TABLES}
+    long = replication_kpis(p, given)
+    return long.set_index(["kpi", "fab", "item", "replication"])["value"]
+
+
+def _one(table: pd.Series, kpi: str, fab="fab1", item="hf.liquid", rep=0) -> float:
+    return float(table[(kpi, fab, item, rep)])
 
 
 def test_thirty_days_of_cover_and_no_supply():
     p = tw.tiny_params()
-    t = fab_item_table(p, _daily(30.0), _shipments())
+    t = _kpis(p, daily=_daily(30.0), shipments=_shipments())
     short_days = HORIZON - (SHOCK + 30)  # stock lasts days 59..88, short from day 89 on
     post_days = HORIZON - SHOCK
     assert _one(t, "tts_days") == 30
@@ -81,7 +88,7 @@ def test_lost_output_units_and_partial_dependence():
                   dependent_output_share={"hf": 0.5}, output_unit="wafers",
                   planned_output_per_month=30_000.0)
     p = tw.tiny_params(fabs={"fab1": fab})
-    t = fab_item_table(p, _daily(30.0, dependent=0.5), _shipments())
+    t = _kpis(p, daily=_daily(30.0, dependent=0.5), shipments=_shipments())
     short_days = HORIZON - (SHOCK + 30)
     # half the output depends on HF: each short day loses half a day's planned output
     assert _one(t, "lost_output_units") == pytest.approx(0.5 * short_days * 30_000.0 / DAYS_PER_MONTH)
@@ -92,7 +99,7 @@ def test_time_to_recover_counts_from_the_shock_to_a_sustained_window():
     p = tw.tiny_params()
     # 30 days of cover, deliveries of full daily use resume 40 days after the shock
     resume = SHOCK + 40
-    t = fab_item_table(p, _daily(30.0, deliveries_from=resume), _shipments(from_day=resume))
+    t = _kpis(p, daily=_daily(30.0, deliveries_from=resume), shipments=_shipments(from_day=resume))
     # windows [t, t+30) hold (resume - t) missing days; >= 95 % of 30 days needs at most 1.5 missing
     # days: the first such t after the shortfall began is resume - 1
     assert _one(t, "ttr_days") == 39
@@ -104,7 +111,7 @@ def test_time_to_recover_counts_from_the_shock_to_a_sustained_window():
 
 def test_no_disruption_means_zero_ttr_no_tts():
     p = tw.tiny_params()
-    t = fab_item_table(p, _daily(30.0, deliveries_from=SHOCK), _shipments(from_day=0))
+    t = _kpis(p, daily=_daily(30.0, deliveries_from=SHOCK), shipments=_shipments(from_day=0))
     assert _one(t, "ttr_days") == 0
     assert math.isnan(_one(t, "tts_days"))
     assert _one(t, "tts_before_ttr") == 0.0
@@ -115,8 +122,7 @@ def test_no_disruption_means_zero_ttr_no_tts():
 def test_fleet_aggregates_take_earliest_shortfall_and_any_fab_short():
     p = tw.tiny_params()
     daily = pd.concat([_daily(30.0, fab="fab1"), _daily(50.0, fab="fab2")], ignore_index=True)
-    per_fab = fab_item_table(p, daily, _shipments())
-    fleet = fleet_item_kpis(per_fab, daily, SHOCK).set_index(["kpi", "fab", "item"])["value"]
+    fleet = _kpis(p, daily=daily, shipments=_shipments()).xs(0, level="replication")
     assert fleet[("tts_days", "all", "hf.liquid")] == 30  # the earlier fab
     assert fleet[("stockout_days", "all", "hf.liquid")] == HORIZON - (SHOCK + 30)  # any fab short
     lost1 = 100.0 * (HORIZON - SHOCK - 30) / (HORIZON - SHOCK)
@@ -127,7 +133,7 @@ def test_fleet_aggregates_take_earliest_shortfall_and_any_fab_short():
 
 def test_fab_level_resilience_loss_is_the_area_lost():
     p = tw.tiny_params()
-    k = fab_kpis(p, _daily(30.0)).set_index(["kpi", "fab", "item"])["value"]
+    k = _kpis(p, daily=_daily(30.0)).xs(0, level="replication")
     short_days = HORIZON - (SHOCK + 30)
     assert k[("resilience_loss_pct_days", "fab1", "all")] == pytest.approx(100.0 * short_days)
     assert k[("stockout_days", "fab1", "all")] == short_days
@@ -148,9 +154,10 @@ def test_trade_windows_by_hand():
     # deliveries: the same imports plus 100 t from a Korean producer in March
     arr = [(m, o, q) for o, table in (("JP", jp), ("CN", cn)) for m, q in table.items()] + [("2019-03", "KR", 100.0)]
     day = {m: float(tw.day_of(f"{m}-15")) for m in months}
-    ship = pd.DataFrame({"replication": 0, "material": "hf", "origin": [a[1] for a in arr],
-                         "quantity_t": [a[2] for a in arr], "arrived_day": [day[a[0]] for a in arr]})
-    k = trade_kpis(p, imports, ship).set_index(["kpi", "item"])["value"]
+    ship = pd.DataFrame({"replication": 0, "fab": "fab1", "material": "hf", "grade": "liquid",
+                         "origin": [a[1] for a in arr], "quantity_t": [a[2] for a in arr],
+                         "value_usd": 0.0, "arrived_day": [day[a[0]] for a in arr]})
+    k = _kpis(p, imports_monthly=imports, shipments=ship).xs(("all", 0), level=["fab", "replication"])
     assert k[("imports_jp_rel_post1", "hf")] == pytest.approx(50.0 / 100.0)  # (60+40)/2 vs 100
     assert k[("japan_share_pct_pre", "hf")] == pytest.approx(100.0)
     assert k[("japan_share_pct_post1", "hf")] == pytest.approx(100.0 * 100 / 200)
@@ -171,7 +178,7 @@ def test_licensing_counts_and_review_quantiles():
         "rerequests": [0, 1, 0, 2, 0, 0, 0], "lapsed_t": [0, 0, 5.0, 0, 0, 0, 0]})
     ev = pd.DataFrame({"replication": [0], "event": ["licence_expired"], "material": ["hf"],
                        "grade": ["liquid"]})
-    k = licensing_kpis(p, lic, ev).set_index(["kpi", "item"])["value"]
+    k = _kpis(p, licences=lic, events=ev).xs(("all", 0), level=["fab", "replication"])
     assert k[("applications", "hf.liquid")] == 6  # the pre-start licence is not an application
     assert k[("approvals", "hf.liquid")] == 5
     assert k[("denials", "hf.liquid")] == 1

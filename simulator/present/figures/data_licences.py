@@ -76,11 +76,15 @@ def review_times(licences: pd.DataFrame,
     L = L.loc[keep].copy()
     L["group"] = _item(L["material"], L["grade"])
     both = L.groupby(["group", "regime"])["renewal"].agg(lambda r: r.any() and not r.all())
-    L["row"] = [_row_label(g, reg, ren, bool(both.get((g, reg), False)), info)
-                for g, reg, ren in zip(L["group"], L["regime"], L["renewal"])]
-    L["row_order"] = [_row_order(m, reg, g, ren, grades)
-                      for m, reg, g, ren in zip(L["material"], L["regime"], L["grade"],
-                                                L["renewal"])]
+    # a label and a rank per kind of licence, not per licence (a big run has ~500k of them)
+    key = ["group", "regime", "renewal", "material", "grade"]
+    kinds = L[key].drop_duplicates()
+    kinds["row"] = [_row_label(g, reg, ren, bool(both.get((g, reg), False)), info)
+                    for g, reg, ren in zip(kinds["group"], kinds["regime"], kinds["renewal"])]
+    kinds["row_order"] = [_row_order(m, reg, g, ren, grades)
+                          for m, reg, g, ren in zip(kinds["material"], kinds["regime"],
+                                                    kinds["grade"], kinds["renewal"])]
+    L = L.merge(kinds, on=key, how="left", sort=False, validate="many_to_one")
     L = L.sort_values(["row_order", "replication", "licence_id"], kind="stable")
     return L[cols].reset_index(drop=True)
 

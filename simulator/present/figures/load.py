@@ -14,6 +14,11 @@ from .data_policy import event_marks
 DAILY_COLUMNS = ["replication", "date", "fab", "material", "grade", "cover_days",
                  "fab_production_pct", "perceived_risk"]
 KPI_COLUMNS = ["kpi", "fab", "item", "mean", "ci95_low", "ci95_high", "n", "censored"]
+# what the licence and imports figures read: a big run's licences table is ~500 rows per
+# replication with long text columns (order lists) no figure draws
+LICENCE_COLUMNS = ["replication", "licence_id", "material", "grade", "regime", "renewal",
+                   "review_days", "pre_start", "outcome", "applied_date", "decided_date"]
+IMPORT_COLUMNS = ["replication", "month", "material", "origin", "quantity_t"]
 
 
 @dataclass
@@ -62,8 +67,8 @@ def read_run(run_dir: Path, daily_columns: Sequence[str] = DAILY_COLUMNS,
     return RunTables(
         info=read_info(run_dir),
         daily=read_daily(run_dir, daily_columns),
-        licences=_read(run_dir, "licences") if licences else pd.DataFrame(),
-        imports=_read(run_dir, "imports_monthly"),
+        licences=_read(run_dir, "licences", LICENCE_COLUMNS) if licences else pd.DataFrame(),
+        imports=_read(run_dir, "imports_monthly", IMPORT_COLUMNS),
         policy=read_csv_table(run_dir, "policy_events", dtype=str, keep_default_na=False),
         kpis=read_kpis(run_dir),
     )
