@@ -92,8 +92,7 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
     window = p.metrics.recovery_sustain_days
     threshold = p.metrics.recovery_fill_threshold
     horizon = fd.days
-    row_of = {(f, i): s for s, (f, i) in enumerate(zip(fd.fab, fd.item))}
-    row = np.array([row_of.get(k, -1) for k in zip(arrivals.fab, arrivals.item)], dtype=int)
+    row = _series_rows(fd, arrivals)
     day = np.floor(arrivals.day).astype(int)
     ok = (row >= 0) & (day >= 0) & (day < horizon)
     flow = np.zeros((len(fd.fab), horizon))  # deliveries per series and day
@@ -115,6 +114,24 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
         rec = np.flatnonzero(after & good & (days > bad_idx[0]))
         result[i] = float(rec[0] - shock) if rec.size else math.nan
     return result
+
+
+def _series_rows(fd: FabDays, a: Arrivals) -> np.ndarray:
+    """Each arrival's row of `fd` (its fab and item; -1 for none), looked up once per distinct
+    fab x material x grade rather than once per lot."""
+    fab_code, fabs = pd.factorize(a.fab)
+    mat_code, mats = pd.factorize(a.material)
+    grade_code, grades = pd.factorize(a.grade)
+    combo = (fab_code * len(mats) + mat_code) * len(grades) + grade_code
+    kinds, inverse = np.unique(combo, return_inverse=True)
+    row_of = {(f, i): s for s, (f, i) in enumerate(zip(fd.fab, fd.item))}
+    rows = []
+    for k in kinds:
+        fab, rest = divmod(int(k), len(mats) * len(grades))
+        mat, grade = divmod(rest, len(grades))
+        item = f"{mats[mat]}.{grades[grade]}" if grades[grade] else mats[mat]
+        rows.append(row_of.get((fabs[fab], item), -1))
+    return np.array(rows, dtype=int)[inverse] if len(kinds) else np.empty(0, dtype=int)
 
 
 def _groups(keys: np.ndarray) -> Iterable[Tuple[str, np.ndarray]]:

@@ -39,12 +39,13 @@ from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, s
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, recorded_replication, with_run
+from simulator.experiment.kpi_inputs import TABLE_COLUMNS
 from simulator.experiment.parameter_draws import draws_table
 from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
 from simulator.store.integrity import check_run
 from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
-                                     as_stored, begin_failure_record, changed_files, load_tables,
+                                     as_stored, begin_failure_record, changed_files,
                                      mark_complete, mark_status, write_text_atomically,
                                      read_info, read_params, read_replications, read_table,
                                      saved_tables, write_failure, write_replication,
@@ -78,7 +79,8 @@ def derive_outputs(directory: Path, kpis: Optional[pd.DataFrame] = None) -> None
     kept = saved_tables(directory)
     if kpis is None:
         if set(kept) == set(SIMULATION_TABLES):
-            kpis = replication_kpis(params, load_tables(directory))
+            kpis = replication_kpis(params, {name: read_table(directory, name, TABLE_COLUMNS[name])
+                                             for name in SIMULATION_TABLES})
         else:
             kpis = long_from_wide(read_replications(directory).reset_index())
     _write_kpis(kpis, directory, info)

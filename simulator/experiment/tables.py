@@ -204,26 +204,31 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
                      | {(s.material, s.feedstock.origin) for s in p.suppliers.values()
                         if s.feedstock.origin and s.feedstock.t_per_t > 0}
                      | {(m, o) for m, mat in p.materials.items() for o in mat.other_goods_share})
+    months = month_grid(cal)
+    # months as their index in the run (strings only for the finished grid: a date-to-text
+    # conversion per lot was most of the cost); the sums are pandas' in row order either way
     grid = pd.MultiIndex.from_tuples(
-        [(m, mat, o) for m in month_grid(cal) for (mat, o) in origins],
+        [(i, mat, o) for i in range(len(months)) for (mat, o) in origins],
         names=["month", "material", "origin"])
     a = arrivals
     keep = (a.origin != p.world.home_country) & (a.day >= 0)
-    arrived = pd.DataFrame({"arrived_day": a.day[keep], "material": a.material[keep],
-                            "origin": a.origin[keep], "quantity_t": a.quantity_t[keep],
-                            "value_usd": a.value_usd[keep]})
+    parts = [(a.day[keep], a.material[keep], a.origin[keep], a.quantity_t[keep], a.value_usd[keep])]
     if len(feedstock):
-        crude = pd.DataFrame(list(feedstock), columns=["arrived_day", "material", "origin",
-                                                       "quantity_t", "value_usd"])
-        arrived = pd.concat([arrived, crude[crude["arrived_day"] >= 0]], ignore_index=True)
+        day, material, origin, qty, value = (np.array(c) for c in zip(*feedstock))
+        ok = day >= 0
+        parts.append((day[ok], material[ok], origin[ok], qty[ok], value[ok]))
     other = _other_goods(p, cal)
     if len(other):
-        arrived = pd.concat([arrived, other], ignore_index=True)
-    month = pd.Series(cal.dates(arrived["arrived_day"].to_numpy()).astype("datetime64[M]").astype(str),
-                      index=arrived.index)
-    sums = arrived.groupby([month.rename("month"), arrived["material"], arrived["origin"]])[
-        ["quantity_t", "value_usd"]].sum()
+        parts.append(tuple(other[c].to_numpy() for c in other.columns))
+    day, material, origin, qty, value = (np.concatenate(c) for c in zip(*parts))
+    first = np.datetime64(cal.start, "M")
+    month = (cal.dates(day.astype(float)).astype("datetime64[M]") - first).astype(np.int64)
+    arrived = pd.DataFrame({"month": month, "material": material.astype(object),
+                            "origin": origin.astype(object), "quantity_t": qty.astype(float),
+                            "value_usd": value.astype(float)})
+    sums = arrived.groupby(["month", "material", "origin"])[["quantity_t", "value_usd"]].sum()
     out = sums.reindex(grid, fill_value=0.0).reset_index()
+    out["month"] = np.array(months, dtype=object)[out["month"].to_numpy()]
     out.insert(0, "replication", replication)
     return out
 
