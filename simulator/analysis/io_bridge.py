@@ -22,7 +22,7 @@ table the user gives.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Mapping
 
 import numpy as np
@@ -54,13 +54,23 @@ class IOTable:
     unit: str
     year: str
     source: str
+    # a config's sector code (ISIC Rev. 4, as the OECD ICIO names them) -> this table's sector,
+    # for a table in another classification (the shipped WIOD table: C26 -> 30t33)
+    correspondence: Mapping[str, str] = field(default_factory=dict)
+
+    def sector(self, code: str) -> str:
+        """`code` as this table names it."""
+        if code in set(self.x.index.get_level_values(1)):
+            return code
+        return self.correspondence.get(code, code)
 
     @property
     def value_added(self) -> pd.Series:
         return self.x - self.Z.sum(axis=0)
 
 
-def from_iosystem(io, source: str, year: str = "") -> IOTable:
+def from_iosystem(io, source: str, year: str = "",
+                  correspondence: Mapping[str, str] = ()) -> IOTable:
     """An IOTable from a pymrio IOSystem (a parsed OECD ICIO, or pymrio's bundled test system)."""
     if io.Z is None:
         raise BridgeError(f"{source}: the table has no intermediate flows (Z)")
@@ -68,7 +78,7 @@ def from_iosystem(io, source: str, year: str = "") -> IOTable:
     x = x.iloc[:, 0] if isinstance(x, pd.DataFrame) else x  # no L here: inverses() makes it once
     unit = str(io.unit.iloc[0, 0]) if getattr(io, "unit", None) is not None else "?"
     return IOTable(Z=io.Z, x=x, unit=unit, year=str(year or getattr(io.meta, "year", "") or ""),
-                   source=source)
+                   source=source, correspondence=dict(correspondence))
 
 
 def check_sector(table: IOTable, region: str, sector: str) -> None:
@@ -118,7 +128,7 @@ def shock_table(lost: pd.DataFrame, fabs: Mapping[str, tuple], table: IOTable,
                 region: str) -> pd.DataFrame:
     """The shock vector, tidy: replication, month, region, sector, lost_output (the table's unit
     per month), unit, table_year. `fabs`: fab -> (sector, share of the sector's output)."""
-    mapped = {f: v for f, v in fabs.items() if v[0] and v[1] > 0}
+    mapped = {f: (table.sector(v[0]), v[1]) for f, v in fabs.items() if v[0] and v[1] > 0}
     if not mapped:
         raise BridgeError("no buyer of this run maps to a sector of the table (fabs.*.io_sector "
                           "and fabs.*.io_output_share)")

@@ -1,15 +1,20 @@
 """From a run's lost output to the economy (simulator/analysis/io_bridge.py):
 
-    python -m simulator macro RUN_DIR --oecd PATH [--year YEAR] [--out DIR]
+    python -m simulator macro RUN_DIR [--table DIR | --oecd PATH [--year YEAR]] [--out DIR]
     python -m simulator macro RUN_DIR --test-system --region reg2 --sector manufactoring
 
-`--oecd` reads an OECD Inter-Country Input-Output table the user has downloaded (pymrio's
-parse_oecd: the zip or CSV of one year, from https://oe.cd/icio; README: "Economy-wide
-effects"). No table ships with the project: none that covers Korea could be found in a
-redistributable form. `--test-system` runs the bridge on pymrio's bundled test system (made-up
-regions and sectors: `--region` and `--sector` name one of them for every buyer), to see the
-machinery work, never to quote. The buyers' sectors and shares are the run's config
-(`fabs.*.io_sector`, `fabs.*.io_output_share`, `world.io_region`).
+Without a table option the bridge reads the table that ships with the project,
+data/io/wiod2013_2011/: the World Input-Output Database's 2013 release for 2011, aggregated to 7
+regions x 13 sectors by data/io/build_wiod_2011.py (source, licence and caveats: docs/sources.md,
+"Input-output table"). Its electrical and optical equipment sector (ISIC Rev. 3 30-33) stands for
+the config's ISIC Rev. 4 C26 (its correspondence.csv), and it describes 2011's economy. `--table`
+reads any table saved by pymrio (`IOSystem.save_all`); `--oecd` an OECD Inter-Country
+Input-Output table the user has downloaded (pymrio's parse_oecd: the zip or CSV of one year, from
+https://oe.cd/icio; README: "Economy-wide effects"), the table to quote for a recent year.
+`--test-system` runs the bridge on pymrio's bundled test system (made-up regions and sectors:
+`--region` and `--sector` name one of them for every buyer), to see the machinery work, never
+to quote. The buyers' sectors and shares are the run's config (`fabs.*.io_sector`,
+`fabs.*.io_output_share`, `world.io_region`).
 
 Writes DIR (default RUN_DIR/macro/): shock.csv (the shock vector, tidy, in the table's sector
 codes, unit and year: ready for a CGE user), effects.csv (per replication, region and sector:
@@ -22,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
+import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -47,30 +54,55 @@ def load_table(args) -> bridge.IOTable:
         logging.disable(logging.NOTSET)
 
 
+SHIPPED = Path("data/io/wiod2013_2011")  # docs/sources.md, "Input-output table"
+
+
 def _read_table(args) -> bridge.IOTable:
     import pymrio
     if args.test_system:
         io = pymrio.load_test()
         return bridge.from_iosystem(io, "pymrio's bundled test system (made-up data)")
-    if not args.oecd:
-        raise bridge.BridgeError(
-            "no input-output table given: download an OECD ICIO year (https://oe.cd/icio; README, "
-            "Economy-wide effects) and pass --oecd PATH, or --test-system to see the bridge work")
-    path = Path(args.oecd)
+    if args.oecd:
+        return _read_oecd(pymrio, Path(args.oecd), args.year)
+    return read_saved(pymrio, Path(args.table) if args.table else ROOT / SHIPPED)
+
+
+def read_saved(pymrio, path: Path) -> bridge.IOTable:
+    """A table saved by pymrio (`IOSystem.save_all`), with what data/io's tables add beside it:
+    about.json (source, year, unit) and correspondence.csv (config sector codes -> its own)."""
+    if not (path / "file_parameters.json").is_file():
+        raise bridge.BridgeError(f"--table {path}: not a table saved by pymrio (no "
+                                 f"file_parameters.json; IOSystem.save_all writes one)")
+    io = pymrio.load_all(str(path))
+    about = json.loads((path / "about.json").read_text()) if (path / "about.json").is_file() else {}
+    corr = path / "correspondence.csv"
+    mapping = dict(pd.read_csv(corr, dtype=str).itertuples(index=False)) if corr.is_file() else {}
+    table = bridge.from_iosystem(io, about.get("source", str(path)), year=about.get("year", ""),
+                                 correspondence=mapping)
+    return dataclasses.replace(table, unit=about.get("unit", table.unit))
+
+
+def _read_oecd(pymrio, path: Path, year) -> bridge.IOTable:
     if not path.exists():
         raise bridge.BridgeError(f"--oecd {path}: no such file or directory")
     try:
-        io = pymrio.parse_oecd(path=str(path), year=args.year)
+        io = pymrio.parse_oecd(path=str(path), year=year)
     except Exception as exc:  # noqa: BLE001 - pymrio's parser raises several kinds
         raise bridge.BridgeError(f"--oecd {path}: pymrio could not parse it as an OECD ICIO table "
                                  f"({type(exc).__name__}: {exc})") from None
-    return bridge.from_iosystem(io, f"OECD ICIO {path.name}", year=args.year or "")
+    return bridge.from_iosystem(io, f"OECD ICIO {path.name}", year=year or "")
 
 
-def _summary(totals: pd.DataFrame, table: bridge.IOTable, region: str) -> str:
+def _summary(totals: pd.DataFrame, table: bridge.IOTable, region: str,
+             sectors: Sequence[str] = ()) -> str:
+    read_as = [f"{code} as {table.sector(code)}" for code in sectors if table.sector(code) != code]
     lines = ["# Economy-wide effects of the run's lost output",
              "", f"Table: {table.source}, {table.year or 'year ?'}, {table.unit}. Region "
-             f"shocked: {region}. Mean over replications (95 % t-interval).", "",
+             f"shocked: {region}"
+             + (f"; the buyers' sectors read in the table's classification: {', '.join(read_as)} "
+                f"(a broader sector: the shock is overstated by the weight of its other "
+                f"activities; docs/sources.md, Part D2)" if read_as else "")
+             + ". Mean over replications (95 % t-interval).", "",
              "| model | output lost | value added lost | region's value added lost, % of a year |",
              "|---|---|---|---|"]
     for model, g in totals.groupby("model", sort=False):
@@ -88,8 +120,10 @@ def _summary(totals: pd.DataFrame, table: bridge.IOTable, region: str) -> str:
 
 def after_run(run_dir: Path, table: str, year: str) -> Path:
     """The bridge on a run just written (run.macro_table), into its macro/ folder."""
+    path = None if table in ("pymrio:test", "shipped") else ROOT / table
     args = argparse.Namespace(run_dir=str(run_dir), test_system=table == "pymrio:test",
-                              oecd=None if table == "pymrio:test" else str(ROOT / table),
+                              table=str(path) if path is not None and path.is_dir() else None,
+                              oecd=str(path) if path is not None and not path.is_dir() else None,
                               year=year or None, region=None, sector=None, out=None)
     return run(args, check=False)
 
@@ -115,7 +149,8 @@ def run(args, check: bool = True) -> Path:
     shocks.to_csv(out / "shock.csv", index=False, float_format="%.6g")
     per.to_csv(out / "effects.csv", index=False, float_format="%.6g")
     tot.to_csv(out / "totals.csv", index=False, float_format="%.6g")
-    (out / "summary.md").write_text(_summary(tot, table, region))
+    sectors = sorted({sector for sector, share in fabs.values() if sector and share > 0})
+    (out / "summary.md").write_text(_summary(tot, table, region, sectors))
     from simulator.present.figures.macro import plot_macro_effects
     from simulator.present.figures.style import figure_formats
     with figure_formats(params.run.figure_formats):
@@ -129,6 +164,8 @@ def main(argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m simulator macro",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("run_dir")
+    ap.add_argument("--table", help="a table saved by pymrio (a folder; default: the shipped "
+                                    "WIOD 2011 table, data/io/wiod2013_2011)")
     ap.add_argument("--oecd", help="an OECD ICIO table you downloaded (zip or CSV of one year)")
     ap.add_argument("--year", help="the table's year, when the file holds several")
     ap.add_argument("--test-system", action="store_true",

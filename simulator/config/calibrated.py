@@ -154,9 +154,10 @@ def check_run_keys(p: Params) -> None:
     if not p.run.figure_formats or set(p.run.figure_formats) - {"png", "pdf"}:
         raise ConfigError(f"run.figure_formats must list png and/or pdf, got {p.run.figure_formats}")
     table = p.run.macro_table
-    if table and table != "pymrio:test" and not (ROOT / table).is_file():
-        raise ConfigError(f"run.macro_table = {table!r}: no such file (an OECD ICIO table you "
-                          f"downloaded; README, Economy-wide effects)")
+    if table and table not in ("pymrio:test", "shipped") and not (ROOT / table).exists():
+        raise ConfigError(f"run.macro_table = {table!r}: no such file or folder (shipped, an OECD "
+                          f"ICIO table you downloaded or a table saved by pymrio; README, "
+                          f"Economy-wide effects)")
     if p.run.objective:
         try:
             for path in paths(p.run.objective_parameter):

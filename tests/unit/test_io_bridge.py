@@ -115,8 +115,45 @@ def test_the_command_writes_the_shock_and_the_effects_and_refuses_in_one_line(tm
     assert "Leontief" in (run / "macro" / "summary.md").read_text()
     refused = subprocess.run([sys.executable, "-m", "simulator", "macro", str(run)], cwd=root,
                              capture_output=True, text=True, timeout=120)
+    # without a table option the shipped WIOD table is read: it has no region reg2
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
-    assert "no input-output table given" in refused.stderr
+    assert "no sector 'manufactoring' in region 'reg2'" in refused.stderr
+
+
+def test_the_shipped_table_is_wiods_2011_korea_balanced_and_read_in_the_configs_codes(tmp_path):
+    """data/io/wiod2013_2011: Korea's electrical and optical equipment is there, each row of the
+    table adds up to its output (intermediate plus final use), the config's ISIC Rev. 4 C26 is
+    read as the table's 30t33, and a run that loses output loses value added in Korea."""
+    import dataclasses
+    from pathlib import Path
+
+    import pymrio
+    import tiny_world as tw
+    from simulator import simulate
+    from simulator.app.macro import SHIPPED, read_saved
+    from simulator.config.paths import ROOT
+
+    table = read_saved(pymrio, ROOT / SHIPPED)
+    assert table.year == "2011" and "USD million" in table.unit
+    assert ("KOR", "30t33") in table.x.index and table.sector("C26") == "30t33"
+    assert table.x[("KOR", "30t33")] == pytest.approx(321942.0)  # WIOD 2013, KOR c14, 2011
+    io = pymrio.load_all(str(ROOT / SHIPPED))
+    uses = io.Z.sum(axis=1) + io.Y.sum(axis=1)
+    kor = io.x.index.get_level_values(0) == "KOR"
+    assert np.allclose(uses[kor], io.x.iloc[:, 0][kor], rtol=0.005)
+
+    p = tw.with_events(tw.tiny_params(), curb=tw.set_regime_event(tw.SHOCK_DATE, "individual"))
+    p = dataclasses.replace(p, fab=dataclasses.replace(p.fab, initial_cover_days=3.0))
+    p = dataclasses.replace(p, fabs={f: dataclasses.replace(c, io_sector="C26", io_output_share=0.2)
+                                     for f, c in p.fabs.items()},
+                            world=dataclasses.replace(p.world, io_region="KOR"))
+    daily = simulate(tw.with_run(p, replications=2)).tables["daily"]
+    fabs = {f: ("C26", 0.2) for f in p.fabs}
+    shocks = B.shock_table(B.monthly_lost_share(daily), fabs, table, "KOR")
+    assert set(shocks["sector"]) == {"30t33"} and shocks["lost_output"].sum() > 0
+    totals = B.totals(B.economy_effects(shocks, table), table, "KOR")
+    assert (totals["region_value_added_lost_pct"] > 0).all()
+    assert Path(ROOT / SHIPPED / "about.json").is_file()
 
 
 def test_a_missing_extra_is_one_line(monkeypatch):
