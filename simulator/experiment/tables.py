@@ -205,11 +205,6 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
                         if s.feedstock.origin and s.feedstock.t_per_t > 0}
                      | {(m, o) for m, mat in p.materials.items() for o in mat.other_goods_share})
     months = month_grid(cal)
-    # months as their index in the run (strings only for the finished grid: a date-to-text
-    # conversion per lot was most of the cost); the sums are pandas' in row order either way
-    grid = pd.MultiIndex.from_tuples(
-        [(i, mat, o) for i in range(len(months)) for (mat, o) in origins],
-        names=["month", "material", "origin"])
     a = arrivals
     keep = (a.origin != p.world.home_country) & (a.day >= 0)
     parts = [(a.day[keep], a.material[keep], a.origin[keep], a.quantity_t[keep], a.value_usd[keep])]
@@ -221,16 +216,29 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     if len(other):
         parts.append(tuple(other[c].to_numpy() for c in other.columns))
     day, material, origin, qty, value = (np.concatenate(c) for c in zip(*parts))
+    # one integer key per lot: its month in the run x its (material, origin) on the grid (a lot
+    # of a pair off the grid is dropped); pandas sums each key's lots in their order
     first = np.datetime64(cal.start, "M")
     month = (cal.dates(day.astype(float)).astype("datetime64[M]") - first).astype(np.int64)
-    arrived = pd.DataFrame({"month": month, "material": material.astype(object),
-                            "origin": origin.astype(object), "quantity_t": qty.astype(float),
-                            "value_usd": value.astype(float)})
-    sums = arrived.groupby(["month", "material", "origin"])[["quantity_t", "value_usd"]].sum()
-    out = sums.reindex(grid, fill_value=0.0).reset_index()
-    out["month"] = np.array(months, dtype=object)[out["month"].to_numpy()]
-    out.insert(0, "replication", replication)
-    return out
+    mat_code, mats = pd.factorize(material.astype(object))
+    org_code, orgs = pd.factorize(origin.astype(object))
+    slot = {pair: i for i, pair in enumerate(origins)}
+    lut = np.array([slot.get((m, o), -1) for m in mats for o in orgs], dtype=np.int64)
+    pair = lut[mat_code * len(orgs) + org_code] if len(day) else np.empty(0, dtype=np.int64)
+    on = pair >= 0
+    key = month[on] * len(origins) + pair[on]
+    sums = pd.DataFrame({"quantity_t": qty[on].astype(float), "value_usd": value[on].astype(float)}
+                        ).groupby(key).sum()
+    n = len(months) * len(origins)
+    out = {c: np.zeros(n) for c in ("quantity_t", "value_usd")}
+    for c in out:
+        out[c][sums.index.to_numpy()] = sums[c].to_numpy()
+    return pd.DataFrame({
+        "replication": replication,
+        "month": np.repeat(np.array(months, dtype=object), len(origins)),
+        "material": np.tile(np.array([m for m, _ in origins], dtype=object), len(months)),
+        "origin": np.tile(np.array([o for _, o in origins], dtype=object), len(months)),
+        **out})
 
 
 def _other_goods(p: Params, cal: Calendar) -> pd.DataFrame:

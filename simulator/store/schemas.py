@@ -47,7 +47,8 @@ def schema(table: str) -> pa.DataFrameSchema:
 def check(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Validate `df` as `table`; raise TableError with one line on the first mismatch."""
     try:
-        return schema(table).validate(df, lazy=False)
+        # inplace: nothing is coerced, so the table need not be copied to be checked
+        return schema(table).validate(df, lazy=False, inplace=True)
     except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
         text = " ".join(str(exc).split())  # pandera's message spans lines: keep it on one
         if '"error": "' in text:  # a summary of several errors: the first one says enough
