@@ -79,6 +79,8 @@ def _start_children(names: List[str], n: int):
 
 
 def _child(names: List[str], counter, results) -> None:
+    # SimpleQueue writes straight to its pipe (nothing buffered for os._exit to lose); the
+    # parent reads it after the children end, which a few figure paths never fill
     try:
         _take(names, counter, results)
     finally:
