@@ -44,20 +44,21 @@ SECTORS = [  # (WIOD code, group)
     ("J", "JtK"), ("70", "JtK"), ("71t74", "JtK"),
     ("L", "LtP"), ("M", "LtP"), ("N", "LtP"), ("O", "LtP"), ("P", "LtP"),
 ]
-GROUP_NAMES = {
-    "AtC": "Agriculture, forestry, fishing; mining and quarrying",
-    "15t22": "Food, textiles, leather, wood, paper and printing",
-    "23t25": "Coke and refined petroleum; chemicals; rubber and plastics",
-    "26t28": "Non-metallic minerals; basic and fabricated metals",
-    "29": "Machinery n.e.c.",
-    "30t33": "Electrical and optical equipment (semiconductors, displays, electrical machinery)",
-    "34t35": "Transport equipment",
-    "36t37": "Manufacturing n.e.c.; recycling",
-    "EtF": "Electricity, gas and water; construction",
-    "50tH": "Trade; hotels and restaurants",
-    "60t64": "Transport; post and telecommunications",
-    "JtK": "Finance, real estate and business services",
-    "LtP": "Public administration, education, health and other services",
+GROUP_NAMES = {  # code: (name, short label for figures)
+    "AtC": ("Agriculture, forestry, fishing; mining and quarrying", "Agriculture, mining"),
+    "15t22": ("Food, textiles, leather, wood, paper and printing", "Food, textiles, paper"),
+    "23t25": ("Coke and refined petroleum; chemicals; rubber and plastics", "Chemicals, fuels, plastics"),
+    "26t28": ("Non-metallic minerals; basic and fabricated metals", "Minerals, metals"),
+    "29": ("Machinery n.e.c.", "Machinery"),
+    "30t33": ("Electrical and optical equipment (semiconductors, displays, electrical machinery)",
+              "Electrical, optical equipment"),
+    "34t35": ("Transport equipment", "Transport equipment"),
+    "36t37": ("Manufacturing n.e.c.; recycling", "Other manufacturing"),
+    "EtF": ("Electricity, gas and water; construction", "Utilities, construction"),
+    "50tH": ("Trade; hotels and restaurants", "Trade, hotels"),
+    "60t64": ("Transport; post and telecommunications", "Transport, telecoms"),
+    "JtK": ("Finance, real estate and business services", "Finance, business services"),
+    "LtP": ("Public administration, education, health and other services", "Public, other services"),
 }
 ABOUT = {  # what the bridge reports of the table (simulator/app/macro.py)
     "source": "WIOD 2013 release, 2011 (Timmer et al. 2015), aggregated to 7 regions x 13 sectors",
@@ -101,7 +102,8 @@ def build(path: Path) -> None:
     io.save_all(OUT, table_format="txt", float_format="%.6f")
     meta = OUT / "metadata.json"  # pymrio records where it saved: keep the path relative
     meta.write_text(meta.read_text().replace(str(OUT), "data/io/wiod2013_2011"))
-    pd.Series(GROUP_NAMES, name="name").rename_axis("sector").to_csv(OUT / "sector_names.csv")
+    pd.DataFrame([(code, name, short) for code, (name, short) in GROUP_NAMES.items()],
+                 columns=["sector", "name", "short"]).to_csv(OUT / "sector_names.csv", index=False)
     # configs name sectors in ISIC Rev. 4 (the OECD ICIO's codes): what each is in this table
     pd.DataFrame({"code": ["C26", "C27"], "sector": ["30t33", "30t33"]}).to_csv(
         OUT / "correspondence.csv", index=False)

@@ -57,6 +57,7 @@ class IOTable:
     # a config's sector code (ISIC Rev. 4, as the OECD ICIO names them) -> this table's sector,
     # for a table in another classification (the shipped WIOD table: C26 -> 30t33)
     correspondence: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # sector -> a short name for figures
 
     def sector(self, code: str) -> str:
         """`code` as this table names it."""

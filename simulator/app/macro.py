@@ -77,9 +77,12 @@ def read_saved(pymrio, path: Path) -> bridge.IOTable:
     about = json.loads((path / "about.json").read_text()) if (path / "about.json").is_file() else {}
     corr = path / "correspondence.csv"
     mapping = dict(pd.read_csv(corr, dtype=str).itertuples(index=False)) if corr.is_file() else {}
+    names = path / "sector_names.csv"
+    labels = (dict(pd.read_csv(names, dtype=str)[["sector", "short"]].itertuples(index=False))
+              if names.is_file() else {})
     table = bridge.from_iosystem(io, about.get("source", str(path)), year=about.get("year", ""),
                                  correspondence=mapping)
-    return dataclasses.replace(table, unit=about.get("unit", table.unit))
+    return dataclasses.replace(table, unit=about.get("unit", table.unit), labels=labels)
 
 
 def _read_oecd(pymrio, path: Path, year) -> bridge.IOTable:
@@ -155,8 +158,8 @@ def run(args, check: bool = True) -> Path:
     from simulator.present.figures.style import figure_formats
     with figure_formats(params.run.figure_formats):
         plot_macro_effects(per, tot, {"run": run_dir.name, "table": table.source,
-                                      "year": table.year, "unit": table.unit, "region": region},
-                           out)
+                                      "year": table.year, "unit": table.unit, "region": region,
+                                      "labels": dict(table.labels)}, out)
     return out
 
 

@@ -48,7 +48,8 @@ def plot_macro_effects(effects: pd.DataFrame, totals: pd.DataFrame, meta: dict,
         ax.barh(y + (k - 0.5) * 0.38, [m for m, _ in stats_], height=0.36,
                 xerr=[h for _, h in stats_], color=MODEL_COLOURS[model], capsize=2,
                 error_kw={"lw": 0.8})
-    ax.set_yticks(y, [f"{r} · {s}" for r, s in top])
+    labels = meta.get("labels") or {}  # the table's short sector names, where it has them
+    ax.set_yticks(y, [f"{r} · {labels.get(s, s)}" for r, s in top])
     ax.invert_yaxis()
     ax.set_xlabel(f"value added lost ({meta['unit']})")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
