@@ -156,7 +156,7 @@ def build_blocks(run_dir: Path) -> List[Block]:
     return (_intro_blocks(info) + _change_blocks(info, events) + _headline_blocks(info, summary)
             + _fab_blocks(info, summary) + _licensing_blocks(info, summary)
             + _trade_blocks(info, summary) + _backtest_blocks(run_dir) + _figure_blocks(run_dir, info)
-            + macro_blocks(run_dir) + _assumption_blocks(params))
+            + macro_blocks(run_dir) + _assumption_blocks(params, info))
 
 
 
@@ -315,21 +315,21 @@ def _figure_blocks(run_dir: Path, info) -> List[Block]:
         for name, caption in FIGURES if (run_dir / "figures" / f"{name}.png").exists()]
 
 
-def _assumption_blocks(params: dict) -> List[Block]:
+def _assumption_blocks(params: dict, info) -> List[Block]:
+    """Values from params.json; the world's names and citations from run_info.json."""
     def value_of(path):
         value = _get(params, path)
         return ("default" if value is None else f"{value:g}" if isinstance(value, float)
                 else str(value))
 
-    world = params.get("world", {})
-    sources = world.get("sources", {})
-    names = {"home": world.get("home_name") or "home", "adjective": world.get("licensing_adjective")
-             or "licensed", "importer": world.get("importer_name") or "the importer"}
+    sources = info.world_conf().sources
+    names = {"home": info.name("home"), "adjective": info.name("licensed_adjective"),
+             "importer": info.name("importer")}
     rows = [["parameter", "value", "source"]]
     rows += [[label.format(**names), value_of(path), sources.get(path, NO_SOURCE)]
-             for label, path in ASSUMPTIONS if "{home}" not in label or world.get("home_country")]
+             for label, path in ASSUMPTIONS if "{home}" not in label or info.home_origin()]
     licensed = {s.get("finished_stock_days") for s in params.get("suppliers", {}).values()
-                if s.get("origin") == world.get("licensing_country")}
+                if s.get("origin") == info.licensed_origin()}
     if licensed:
         rows.append([f"Finished goods {names['adjective']} makers hold for {names['importer']} "
                      f"(days of flow)",

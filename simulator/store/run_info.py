@@ -61,11 +61,12 @@ class RunInfo:
 
     def name(self, key: str) -> str:
         """What figures and reports call things in this run's world: `licensed` (the licensing
-        country), `licensed_adjective`, `importer`, `buyer`, `buyers`, `unit`."""
+        country), `licensed_adjective`, `importer`, `buyer`, `buyers`, `unit`, `home` (the
+        buyers' home country)."""
         w = self.world_conf()
         value = {"licensed": w.licensing_name, "licensed_adjective": w.licensing_adjective,
                  "importer": w.importer_name, "buyer": w.buyer, "buyers": w.buyers,
-                 "unit": w.display_unit}[key]
+                 "unit": w.display_unit, "home": w.home_name}[key]
         return value if value and value != "???" else GENERIC_NAMES[key]
 
     def licensed_origin(self) -> str:
@@ -81,7 +82,8 @@ class RunInfo:
 
 
 GENERIC_NAMES = {"licensed": "the licensing country", "licensed_adjective": "licensed",
-                 "importer": "the importer", "buyer": "buyer", "buyers": "buyers", "unit": "t"}
+                 "importer": "the importer", "buyer": "buyer", "buyers": "buyers", "unit": "t",
+                 "home": "home"}
 
 
 def as_run_info(info: Union[RunInfo, dict, None]) -> RunInfo:
