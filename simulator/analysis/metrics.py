@@ -8,7 +8,7 @@ on the same calendar.
 
 One code path: the KPIs read a replication's `KpiInputs` (arrays; simulator/experiment/
 kpi_inputs.py), which a run's worker builds from the recorder and `replication_kpis` from stored
-tables; both give the same KPIs (tests/integration/test_kpis_from_records.py).
+tables; both give the same KPIs (tests/output/test_kpis_from_records.py).
 """
 from __future__ import annotations
 
