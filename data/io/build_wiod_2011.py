@@ -5,7 +5,7 @@ macro RUN_DIR`). Source, licence and the choices below are in docs/sources.md ("
 table"); this script is how the files were made, so anyone can redo and check them:
 
     pip install "pymrio==0.7.*" "rdata>=0.11"
-    git clone https://github.com/bquast/wiod          # the CRAN package wiod 0.4.0, GPL-3
+    git clone https://github.com/bquast/wiod          # the R package wiod 0.4.0, GPL-3
     python data/io/build_wiod_2011.py wiod/data/wiot_2011.RData
 
 The WIOT is 41 regions x 35 sectors (ISIC Rev. 3), current prices, millions of US dollars. Kept:
@@ -65,7 +65,7 @@ ABOUT = {  # what the bridge reports of the table (simulator/app/macro.py)
     "year": "2011",
     "unit": "USD million (current prices)",
     "licence": "free public database, to be cited as Timmer et al. (2015); redistributed in the "
-               "CRAN package wiod 0.4.0 (GPL-3); see docs/sources.md",
+               "R package wiod 0.4.0 (GPL-3; github.com/bquast/wiod); see docs/sources.md",
 }
 FINAL_CATEGORIES = 5  # CONS_h, CONS_np, CONS_g, GFCF, INVEN: per region, region-major
 
