@@ -24,7 +24,7 @@ from simulator.config.demand import licensed_pre_shock_share
 from simulator.config.world import DOMESTIC_SHARE_STEM, licensed_rel_stem, licensed_share_stem
 from simulator.config.kpis import ALL
 from simulator.experiment.kpi_inputs import (Applications, Arrivals, FabDays, KpiInputs,
-                                             inputs_from_tables)
+                                             inputs_from_tables, items)
 
 SHORT_T = 1e-9  # a shortfall below this (tonnes) is rounding, not a stockout
 Row = Tuple[int, str, str, str, float]  # replication, fab, item, kpi, value
@@ -45,7 +45,7 @@ def _first_day(mask: np.ndarray) -> np.ndarray:
     return np.where(hit, mask.argmax(axis=1), np.nan)
 
 
-def fab_item_kpis(p: Params, r: int, fd: FabDays, arrivals: Arrivals, shock: int) -> Dict[str, np.ndarray]:
+def fab_item_kpis(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> Dict[str, np.ndarray]:
     """Per fab x item (one entry per series of `fd`), from the shock date on:
     - stockout_days: days with any shortfall;
     - lost_production_pct: mean over days of (100 - production_pct), the share of the fab's
@@ -124,14 +124,14 @@ def _series_rows(fd: FabDays, a: Arrivals) -> np.ndarray:
     grade_code, grades = pd.factorize(a.grade)
     combo = (fab_code * len(mats) + mat_code) * len(grades) + grade_code
     kinds, inverse = np.unique(combo, return_inverse=True)
+    if not len(kinds):
+        return np.empty(0, dtype=int)
+    fab, rest = np.divmod(kinds, len(mats) * len(grades))
+    mat, grade = np.divmod(rest, len(grades))
     row_of = {(f, i): s for s, (f, i) in enumerate(zip(fd.fab, fd.item))}
-    rows = []
-    for k in kinds:
-        fab, rest = divmod(int(k), len(mats) * len(grades))
-        mat, grade = divmod(rest, len(grades))
-        item = f"{mats[mat]}.{grades[grade]}" if grades[grade] else mats[mat]
-        rows.append(row_of.get((fabs[fab], item), -1))
-    return np.array(rows, dtype=int)[inverse] if len(kinds) else np.empty(0, dtype=int)
+    keys = zip(np.asarray(fabs, dtype=object)[fab],
+               items(np.asarray(mats, dtype=object)[mat], np.asarray(grades, dtype=object)[grade]))
+    return np.array([row_of.get(k, -1) for k in keys], dtype=int)[inverse]
 
 
 def _groups(keys: np.ndarray) -> Iterable[Tuple[str, np.ndarray]]:
@@ -154,7 +154,7 @@ def fleet_item_kpis(per: Dict[str, np.ndarray], fd: FabDays, shock: int) -> Dict
         short_t = fd.shortfall_t[rows, lo:].sum()
         ttr = per["ttr_days"][rows]
         out[item] = {
-            "stockout_days": float((fd.shortfall_t[rows, lo:] > SHORT_T).any(axis=0).sum()),
+            "stockout_days": _days_any_short(fd, rows, lo),
             "tts_days": _nan_min(per["tts_days"][rows]),
             "tts_buffer_days": _nan_min(per["tts_buffer_days"][rows]),
             "ttr_days": float(ttr.max()) if not np.isnan(ttr).any() else math.nan,
@@ -163,6 +163,11 @@ def fleet_item_kpis(per: Dict[str, np.ndarray], fd: FabDays, shock: int) -> Dict
             "fill_rate_pct": 100.0 * consumed / max(consumed + short_t, 1e-12),
         }
     return out
+
+
+def _days_any_short(fd: FabDays, rows: np.ndarray, lo: int) -> float:
+    """Days from `lo` on which any of the series `rows` was short."""
+    return float((fd.shortfall_t[rows, lo:] > SHORT_T).any(axis=0).sum())
 
 
 def _nan_min(x: np.ndarray) -> float:
@@ -185,7 +190,7 @@ def fab_kpis(p: Params, fd: FabDays, shock: int) -> Dict[str, Dict[str, float]]:
             "lost_production_pct": float(lost.mean()),
             "resilience_loss_pct_days": float(lost.sum()),
             "lost_output_units": float((lost / 100.0).sum()) * planned.get(fab, math.nan),
-            "stockout_days": float((fd.shortfall_t[rows, lo:] > SHORT_T).any(axis=0).sum()),
+            "stockout_days": _days_any_short(fd, rows, lo),
         }
     return out
 
@@ -289,7 +294,7 @@ def kpis(p: Params, x: KpiInputs) -> pd.DataFrame:
     r, fd, shock = x.replication, x.fab_days, _shock_day(p)
     rows: List[Row] = []
     if fd.days > max(shock, 0):  # a shock after the horizon leaves no day to measure
-        per = fab_item_kpis(p, r, fd, x.arrivals, shock)
+        per = fab_item_kpis(p, fd, x.arrivals, shock)
         for s, (fab, item) in enumerate(zip(fd.fab, fd.item)):
             rows += [(r, fab, item, k, float(v[s])) for k, v in per.items()]
         for item, values in fleet_item_kpis(per, fd, shock).items():

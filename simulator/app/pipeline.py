@@ -36,7 +36,7 @@ from simulator.analysis.backtest import (backtest, band_holds, check_materials, 
 from simulator.analysis.intervals import followup_days, summarise, t_half_width
 from simulator.config.kpis import parse_kpi_column
 from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
-from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.config.params import Params
 from simulator.experiment import Results, map_replications, recorded_replication, with_run
 from simulator.experiment.kpi_inputs import TABLE_COLUMNS
@@ -45,7 +45,7 @@ from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build,
 from simulator.store.integrity import check_run
 from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
-                                     as_stored, begin_failure_record, changed_files,
+                                     begin_failure_record, changed_files,
                                      mark_complete, mark_status, write_text_atomically,
                                      read_info, read_params, read_replications, read_table,
                                      saved_tables, write_failure, write_replication,

@@ -146,6 +146,13 @@ def as_stored_precision(values):
     return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
+def as_stored(table: str, df):
+    """`df` (a DataFrame of `table`) with its floats rounded to the precision they are stored
+    with (what a reader of the run gets back), so KPIs computed in memory equal those recomputed
+    from disk."""
+    return df.assign(**{c: as_stored_precision(df[c].to_numpy()) for c in float_columns(table)})
+
+
 def dtypes(table: str) -> Dict[str, str]:
     """pandas dtypes of a table's columns."""
     return {c.name: _PANDAS[c.dtype] for c in DICTIONARY[table]}

@@ -92,14 +92,18 @@ def items(material, grade) -> np.ndarray:
     return np.where(grade != "", material + "." + grade, material)
 
 
+def _no_fab_days(days: int) -> FabDays:
+    """A world without a fab-day: no series, `days` columns."""
+    none, grid = np.empty(0, dtype=object), np.empty((0, days))
+    return FabDays(fab=none, item=none, demand_t=np.empty(0), production_pct=grid,
+                   fab_production_pct=grid, consumption_t=grid, shortfall_t=grid, inventory_t=grid)
+
+
 def fab_days_from_table(daily: pd.DataFrame, days: int) -> FabDays:
     """One replication's rows of `daily` as series x days (series in order of appearance; a day
     a hand-made table leaves out is NaN)."""
     if daily.empty:
-        none, grid0 = np.empty(0, dtype=object), np.empty((0, days))
-        return FabDays(fab=none, item=none, demand_t=np.empty(0), production_pct=grid0,
-                       fab_production_pct=grid0, consumption_t=grid0, shortfall_t=grid0,
-                       inventory_t=grid0)
+        return _no_fab_days(days)
     # series in order of appearance (a MultiIndex factorize costs ~20 ms a replication)
     codes = daily.groupby(["fab", "material", "grade"], sort=False).ngroup().to_numpy()
     first = np.unique(codes, return_index=True)[1]
@@ -168,15 +172,15 @@ def _values(records: Sequence, attr: str, dtype=object) -> np.ndarray:
     return np.fromiter(map(attrgetter(attr), records), dtype=dtype, count=len(records))
 
 
-def fab_days_from_recorder(rec: Any) -> FabDays:
-    """The fabs' daily series as series x days, unrounded (`daily_table` stores them); a fab's
+def fab_days_from_recorder(rec: Any, days: int) -> FabDays:
+    """The fabs' daily series as series x `days`, unrounded (`daily_table` stores them); a fab's
     output on a day is its scarcest input's (the minimum over its grades)."""
     series = rec.daily
-    n = len(series)
+    if not series:
+        return _no_fab_days(days)
 
     def grid(attr: str) -> np.ndarray:
-        rows = [np.asarray(getattr(s, attr), dtype=float) for s in series]
-        return np.vstack(rows) if n else np.empty((0, 0))
+        return np.vstack([np.asarray(getattr(s, attr), dtype=float) for s in series])
 
     pct = grid("production_pct")
     fab = np.array([s.fab for s in series], dtype=object)

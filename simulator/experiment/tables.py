@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
-from simulator.config.dictionary import (DICTIONARY, SIMULATION_TABLES, as_stored_precision, columns,
-                                         dtypes, float_columns)
+from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, as_stored, columns, dtypes
 from simulator.experiment.kpi_inputs import (Arrivals, FabDays, KpiInputs, applications_from_recorder,
                                              arrivals_from_recorder, fab_days_from_recorder,
                                              stored_arrivals, stored_fab_days)
@@ -76,25 +75,22 @@ def tables_and_inputs(p: Params, rec: Recorder, replication: int,
     that keeps only some tables builds only those (the KPIs read the records, at the precision
     the tables are stored with)."""
     cal = Calendar(p.run.start_date, p.run.end_date)
-    fab_days, arrivals = fab_days_from_recorder(rec), arrivals_from_recorder(rec)
+    fab_days = fab_days_from_recorder(rec, cal.horizon_days)
+    arrivals = arrivals_from_recorder(rec)
     lapsed = [_lapsed_t(l, cal.horizon_days) for l in rec.licences]
-    imports = imports_monthly(p, arrivals, cal, replication, rec.feedstock)
+    imports = _conform("imports_monthly", imports_monthly(p, arrivals, cal, replication,
+                                                          rec.feedstock))
     build = {"events": lambda: _events(rec, cal, replication),
              "licences": lambda: _licences(rec, cal, replication, lapsed),
              "shipments": lambda: _shipments(rec, cal, replication),
              "daily": lambda: daily_table(rec, fab_days, cal, replication),
              "imports_monthly": lambda: imports}
-    tables = {name: _conform(name, build[name]()) for name in names}
+    tables = {name: _conform(name, build[name]()) for name in names}  # imports: a no-op, typed
     inputs = KpiInputs(replication=replication, fab_days=stored_fab_days(fab_days),
                        arrivals=stored_arrivals(arrivals),
                        applications=applications_from_recorder(rec, lapsed),
-                       imports=_stored(_conform("imports_monthly", imports)))
+                       imports=as_stored("imports_monthly", imports))
     return tables, inputs
-
-
-def _stored(df: pd.DataFrame) -> pd.DataFrame:
-    """`imports_monthly` at the precision a run stores it (what the KPIs read)."""
-    return df.assign(**{c: as_stored_precision(df[c]) for c in float_columns("imports_monthly")})
 
 
 def _events(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
@@ -144,8 +140,6 @@ def daily_table(rec: Recorder, fab_days: FabDays, cal: Calendar, replication: in
     days = cal.horizon_days
     n = len(series)
     fd = fab_days
-    grid = (lambda a: a) if n else (lambda a: np.empty((0, days)))
-    inventory = grid(fd.inventory_t)
     risk = (np.vstack([np.asarray(rec.risk[s.material], dtype=float) for s in series]) if n
             else np.empty((0, days)))
     rationing = (np.vstack([np.asarray(s.rationing, dtype=bool) for s in series]) if n
@@ -159,13 +153,13 @@ def daily_table(rec: Recorder, fab_days: FabDays, cal: Calendar, replication: in
         "material": np.repeat(np.array([s.material for s in series], dtype=object), days),
         "grade": np.repeat(np.array([s.grade for s in series], dtype=object), days),
         "demand_t": np.repeat(fd.demand_t, days),
-        "consumption_t": grid(fd.consumption_t).ravel(),
-        "shortfall_t": grid(fd.shortfall_t).ravel(),
-        "inventory_t": inventory.ravel(),
-        "cover_days": (inventory / fd.demand_t[:, None]).ravel(),
+        "consumption_t": fd.consumption_t.ravel(),
+        "shortfall_t": fd.shortfall_t.ravel(),
+        "inventory_t": fd.inventory_t.ravel(),
+        "cover_days": (fd.inventory_t / fd.demand_t[:, None]).ravel(),
         "rationing": rationing.ravel().astype(np.int64),
-        "production_pct": grid(fd.production_pct).ravel(),
-        "fab_production_pct": grid(fd.fab_production_pct).ravel(),
+        "production_pct": fd.production_pct.ravel(),
+        "fab_production_pct": fd.fab_production_pct.ravel(),
         "perceived_risk": risk.ravel(),
     })
 

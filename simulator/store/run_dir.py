@@ -9,7 +9,7 @@ table whole: `pd.read_parquet(run / "tables" / "daily")`, polars
 Parquet keeps dates as dates and repeated text dictionary-encoded; floats are stored in single
 precision (7 significant digits; the CSV store kept 6), byte-stream-split and zstd-compressed,
 which halves the bytes of the random-looking quantities and times that make up most of a run.
-Every KPI is computed from the tables as stored (`as_stored`), so a run's KPIs and those
+Every KPI is computed from the tables as stored (`config.dictionary.as_stored`), so a run's KPIs and those
 `rebuild` recomputes from disk are the same numbers. `export_csv` writes `tables/<name>.csv` for spreadsheets; a run directory with
 only CSV tables (exported, or written by hand in tests) still reads. Small derived tables
 (policy events, KPI summaries) stay CSV.
@@ -44,8 +44,7 @@ import pyarrow.parquet as pq
 from simulator.config.version import __version__
 from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
-from simulator.config.dictionary import (DICTIONARY, SIMULATION_TABLES, as_stored_precision, dtypes,
-                                         float_columns, text_columns)
+from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, dtypes, text_columns
 from simulator.store.run_info import RunInfo
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
@@ -220,12 +219,6 @@ def _encodings(table: pa.Table) -> dict:
             "column_encoding": {**{c: "BYTE_STREAM_SPLIT" for c in split},
                                 **{c: "DELTA_BINARY_PACKED" for c in delta},
                                 **{c: "DELTA_BYTE_ARRAY" for c in unique}}}
-
-
-def as_stored(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with its floats rounded to the precision they are stored with (what a reader of the
-    run gets back), so KPIs computed in memory equal those recomputed from disk."""
-    return df.assign(**{c: as_stored_precision(df[c].to_numpy()) for c in float_columns(table)})
 
 
 def part_path(directory: Path, table: str, replication: int) -> Path:

@@ -136,7 +136,7 @@ def test_kpis_from_the_records_equal_those_of_the_stored_tables(p):
     from simulator.analysis.metrics import kpis, replication_kpis
     from simulator.config.dictionary import SIMULATION_TABLES
     from simulator.experiment import recorded_replication
-    from simulator.store.run_dir import as_stored
+    from simulator.config.dictionary import as_stored
 
     tables, inputs = recorded_replication(p, 0, SIMULATION_TABLES)
     stored = {name: as_stored(name, df) for name, df in tables.items()}

@@ -11,9 +11,9 @@ import pytest
 from conftest import SHORT, compose
 from simulator.analysis.metrics import kpis, replication_kpis
 from simulator.app.pipeline import execute
-from simulator.config.dictionary import SIMULATION_TABLES
+from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.experiment import recorded_replication
-from simulator.store.run_dir import as_stored, load_tables, read_replications
+from simulator.store.run_dir import load_tables, read_replications
 
 # a world that runs short (so lost output, stockouts and recovery times are not all zero) and one
 # that does not

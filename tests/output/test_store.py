@@ -16,7 +16,8 @@ import tiny_world as tw
 from simulator import simulate
 from simulator.app.pipeline import derive_outputs, execute, write_run
 from simulator.config.dictionary import SIMULATION_TABLES
-from simulator.store.run_dir import as_stored, load_tables, read_info, read_table, saved_tables
+from simulator.config.dictionary import as_stored
+from simulator.store.run_dir import load_tables, read_info, read_table, saved_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DERIVED = ("metrics.json", "replications.csv", "tables/kpi_summary.csv", "report.md")
