@@ -13,14 +13,14 @@ tables; both give the same KPIs (tests/output/test_kpis_from_records.py).
 from __future__ import annotations
 
 import math
-from typing import Dict, Iterable, List, Tuple
+from typing import Callable, Dict, Iterable, List, Tuple
 
 import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.params import Params
-from simulator.config.demand import licensed_pre_shock_share
+from simulator.config.demand import licensed_pre_shock_share, output_index
 from simulator.config.world import DOMESTIC_SHARE_STEM, licensed_rel_stem, licensed_share_stem
 from simulator.config.kpis import ALL
 from simulator.experiment.kpi_inputs import (Applications, Arrivals, FabDays, KpiInputs,
@@ -35,8 +35,22 @@ def _shock_day(p: Params) -> int:
     return Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)
 
 
-def _planned_output_per_day(p: Params) -> Dict[str, float]:
-    return {f: fab.planned_output_per_month / DAYS_PER_MONTH for f, fab in p.fabs.items()}
+def _output_lost(p: Params, lo: int) -> Dict[str, Callable[[np.ndarray], float]]:
+    """Per fab: lost output % on each day from `lo` on -> output lost, in the fab's output unit
+    (its planned output follows its output index where it names one)."""
+    out: Dict[str, Callable[[np.ndarray], float]] = {}
+    for f, fab in p.fabs.items():
+        level = output_index(p, f)
+        per_day = fab.planned_output_per_month / DAYS_PER_MONTH
+        if level is None:
+            out[f] = lambda lost, k=per_day: float((lost / 100.0).sum()) * k
+        else:
+            out[f] = lambda lost, k=per_day, w=level[lo:]: float((lost / 100.0 * w).sum()) * k
+    return out
+
+
+def _lost_units(lost_of: Dict[str, Callable[[np.ndarray], float]], fab: str, lost) -> float:
+    return lost_of[fab](lost) if fab in lost_of else math.nan
 
 
 def _first_day(mask: np.ndarray) -> np.ndarray:
@@ -66,18 +80,18 @@ def fab_item_kpis(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> Dic
     short = fd.shortfall_t[:, lo:] > SHORT_T
     lost = 100.0 - fd.production_pct[:, lo:]
     consumed, short_t = fd.consumption_t[:, lo:].sum(axis=1), fd.shortfall_t[:, lo:].sum(axis=1)
-    planned = _planned_output_per_day(p)
+    lost_of = _output_lost(p, lo)
     out = {
         "stockout_days": short.sum(axis=1).astype(float),
         "lost_production_pct": lost.mean(axis=1),
-        "lost_output_units": (lost / 100.0).sum(axis=1)
-        * np.array([planned.get(f, math.nan) for f in fd.fab]),
+        "lost_output_units": np.array([_lost_units(lost_of, f, row)
+                                       for f, row in zip(fd.fab, lost)], dtype=float),
         "fill_rate_pct": 100.0 * consumed / np.maximum(consumed + short_t, 1e-12),
         "tts_days": _first_day(short) + lo - shock,
     }
     licensed = licensed_pre_shock_share(p)
     eve = max(shock - 1, 0)
-    drain = fd.demand_t * np.array([licensed.get(i, 0.0) for i in fd.item])
+    drain = fd.demand_t[:, eve] * np.array([licensed.get(i, 0.0) for i in fd.item])
     with np.errstate(divide="ignore", invalid="ignore"):
         out["tts_buffer_days"] = np.where(drain > 0, fd.inventory_t[:, eve] / drain, np.nan)
     out["ttr_days"] = _ttr(p, fd, arrivals, shock)
@@ -97,16 +111,20 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
     ok = (row >= 0) & (day >= 0) & (day < horizon)
     flow = np.zeros((len(fd.fab), horizon))  # deliveries per series and day
     np.add.at(flow, (row[ok], day[ok]), arrivals.quantity_t[ok])
-    # forward-looking window sums: deliveries in [t, t + window)
-    csum = np.concatenate([np.zeros((len(fd.fab), 1)), np.cumsum(flow, axis=1)], axis=1)
+    # forward-looking window sums: deliveries, and planned use, in [t, t + window)
     days = np.arange(horizon)
     end = np.minimum(days + window, horizon)
-    sums = csum[:, end] - csum[:, days]
+
+    def window_sums(x: np.ndarray) -> np.ndarray:
+        csum = np.concatenate([np.zeros((len(fd.fab), 1)), np.cumsum(x, axis=1)], axis=1)
+        return csum[:, end] - csum[:, days]
+
+    sums, planned = window_sums(flow), window_sums(fd.demand_t)
     full = days + window <= horizon
     after = days >= shock
     result = np.full(len(fd.fab), math.nan)
-    for i, demand in enumerate(fd.demand_t):
-        good = (sums[i] >= threshold * demand * window) & full
+    for i in range(len(fd.fab)):
+        good = (sums[i] >= threshold * planned[i]) & full
         bad_idx = np.flatnonzero(after & full & ~good)
         if bad_idx.size == 0:
             result[i] = 0.0
@@ -182,14 +200,14 @@ def fab_kpis(p: Params, fd: FabDays, shock: int) -> Dict[str, Dict[str, float]]:
     actual output) and stockout_days (days on which any input was short). Across fabs (fab =
     `all`): lost_production_pct is the mean over fabs (each fab counts equally)."""
     lo = max(shock, 0)
-    planned = _planned_output_per_day(p)
+    lost_of = _output_lost(p, lo)
     out = {}
     for fab, rows in _groups(fd.fab):
         lost = 100.0 - fd.fab_production_pct[rows[0], lo:]  # the same in each of the fab's rows
         out[fab] = {
             "lost_production_pct": float(lost.mean()),
             "resilience_loss_pct_days": float(lost.sum()),
-            "lost_output_units": float((lost / 100.0).sum()) * planned.get(fab, math.nan),
+            "lost_output_units": _lost_units(lost_of, fab, lost),
             "stockout_days": _days_any_short(fd, rows, lo),
         }
     return out

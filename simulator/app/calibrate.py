@@ -25,8 +25,9 @@ the parameters held at the point evaluated (no parameter uncertainty):
   + (fleet lost output % / LOST_OUTPUT_SIGMA_PCT)^2             (OBSERVED.md: no fab lost output)
 where sigma_grade = log(1 + metrics.observation_tolerance[grade]) (H, M, L): the same tolerance the
 backtest draws around each observation; a bound row (">=") counts only when missed. Rows of
-photoresist *values* are left out (Korean resist demand grew after 2019 and the model holds it
-flat). No row of the validation window (2019-07 to 2020-12) is used except the one OBSERVED.md
+photoresist *values* from Japan are left out: the fabs' use follows wafer area (fab.output_indices),
+but resist use and value per wafer rose after 2019 (EUV, more patterning layers), which no input
+carries. No row of the validation window (2019-07 to 2020-12) is used except the one OBSERVED.md
 gives to size the Belgian route; the window is a forecast, reported by the backtest, never tuned to.
 
 The search is a bounded Nelder-Mead (scipy) on the parameters scaled to [0, 1] within their
@@ -276,6 +277,13 @@ def _simplex(z0: np.ndarray) -> np.ndarray:
     return np.array(pts)
 
 
+def _float(v: float, digits: int = 6) -> str:
+    """`v` to `digits` significant digits, always read back as a float (OmegaConf refuses an
+    int where a dict of floats is typed: 237513 must be written 237513.0)."""
+    text = f"{v:.{digits}g}"
+    return text if any(c in text for c in ".eEn") else text + ".0"
+
+
 def config_text(doc: dict, values: Dict[str, float]) -> str:
     """configs/calibration/default.yaml: the fit (as rounded into the configs: `values`, name ->
     value), its bounds and the Laplace covariance, each line citing its source."""
@@ -291,7 +299,7 @@ def config_text(doc: dict, values: Dict[str, float]) -> str:
                      f"high: {q['high']:g}}}   # calibrated: OBSERVED.md (sd {q['sd']:.3g})")
     lines.append("covariance:                # calibrated: OBSERVED.md (Laplace approximation, natural units)")
     for a, row in doc["covariance"].items():
-        cells = ", ".join(f"{b}: {v:.6g}" for b, v in row.items())
+        cells = ", ".join(f"{b}: {_float(v)}" for b, v in row.items())
         lines.append(f"  {a}: {{{cells}}}")
     lines.append(f"ensemble:                  # calibrated: OBSERVED.md (importance-resampled from the Laplace "
                  f"normal, {doc['ensemble_proposals']} proposals, effective size "

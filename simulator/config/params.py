@@ -150,6 +150,20 @@ class FabConf:
     io_output_share: float = 0.0
     output_unit: str = "output units"  # what planned_output_per_month counts
     planned_output_per_month: float = 0.0  # planned output in output_unit (0: report % only)
+    # a named fab.output_indices series its planned output (and so its use of every material)
+    # follows over time ("": flat at the level its demand shares give)
+    output_index: str = ""
+
+
+@dataclass
+class OutputIndexConf:
+    """A dated index of planned output (wafer area, say). Levels are piecewise-linear between
+    their dates and flat outside them, then divided by their mean over [base_from, base_to]: the
+    period the fabs' use is sized on (the pre-shock imports), where the index is 1 by design."""
+    description: str = ""
+    points: Dict[str, float] = field(default_factory=dict)  # ISO date -> level (any unit)
+    base_from: str = "???"
+    base_to: str = "???"
 
 
 @dataclass
@@ -168,6 +182,8 @@ class FabPolicyConf:
     # a lower stock target is approached over this many days (0: at once): stockpiles are drawn
     # down over months
     destock_days: float = 0.0
+    # dated output indices the fabs can follow (fabs.*.output_index names one)
+    output_indices: Dict[str, OutputIndexConf] = field(default_factory=dict)
 
 
 @dataclass

@@ -67,6 +67,7 @@ def validate(p: Params) -> None:
     _check_suppliers(p)
     _check_fabs(p)
     _check_fab_policy(p)
+    _check_output_indices(p)
     _check_sourcing(p)
     _check_risk(p)
     _check_licensing(p)
@@ -246,6 +247,23 @@ def _check_fab_policy(p: Params) -> None:
     _number("fab.destock_days", f.destock_days, lo=0, hi=MAX_DAYS)
     _number("fab.min_order_t", f.min_order_t, lo=0, hi=MAX_TONNES)
     _number("fab.max_lot_days", f.max_lot_days, lo=0, lo_open=True, hi=MAX_DAYS)
+
+
+def _check_output_indices(p: Params) -> None:
+    """Dated output indices, and that a fab names only one that exists."""
+    for name, idx in p.fab.output_indices.items():
+        k = f"fab.output_indices.{name}"
+        if not idx.points:
+            raise ConfigError(f"{k}.points is empty: give at least one dated level")
+        for date, level in idx.points.items():
+            _date(f"{k}.points key", date)
+            _number(f"{k}.points.{date}", level, lo=0, lo_open=True, hi=1e15)
+        if _date(f"{k}.base_to", idx.base_to) < _date(f"{k}.base_from", idx.base_from):
+            raise ConfigError(f"{k}.base_to = {idx.base_to} is before base_from = {idx.base_from}")
+    for f_id, fab in p.fabs.items():
+        if fab.output_index and fab.output_index not in p.fab.output_indices:
+            raise ConfigError(f"fabs.{f_id}.output_index = {fab.output_index!r} is not one of "
+                              f"fab.output_indices ({', '.join(p.fab.output_indices) or 'none'})")
 
 
 def _check_sourcing(p: Params) -> None:

@@ -37,7 +37,7 @@ class FabDays:
     """One replication's fab-days: one row per fab x item (a series), one column per day."""
     fab: np.ndarray  # (series,) str
     item: np.ndarray  # (series,) `material.grade`
-    demand_t: np.ndarray  # (series,) planned daily use
+    demand_t: np.ndarray  # (series, days): planned use
     production_pct: np.ndarray  # (series, days): output the item allowed, % of planned
     fab_production_pct: np.ndarray  # (series, days): the fab's output (its scarcest input)
     consumption_t: np.ndarray  # (series, days)
@@ -95,7 +95,7 @@ def items(material, grade) -> np.ndarray:
 def _no_fab_days(days: int) -> FabDays:
     """A world without a fab-day: no series, `days` columns."""
     none, grid = np.empty(0, dtype=object), np.empty((0, days))
-    return FabDays(fab=none, item=none, demand_t=np.empty(0), production_pct=grid,
+    return FabDays(fab=none, item=none, demand_t=grid, production_pct=grid,
                    fab_production_pct=grid, consumption_t=grid, shortfall_t=grid, inventory_t=grid)
 
 
@@ -117,7 +117,7 @@ def fab_days_from_table(daily: pd.DataFrame, days: int) -> FabDays:
     fab = daily["fab"].to_numpy(dtype=object)[first]
     return FabDays(fab=fab, item=items(daily["material"].to_numpy(dtype=object)[first],
                                        daily["grade"].to_numpy(dtype=object)[first]),
-                   demand_t=daily["demand_t"].to_numpy(dtype=float)[first],
+                   demand_t=grid("demand_t"),
                    production_pct=grid("production_pct"),
                    fab_production_pct=grid("fab_production_pct"),
                    consumption_t=grid("consumption_t"), shortfall_t=grid("shortfall_t"),
@@ -189,7 +189,7 @@ def fab_days_from_recorder(rec: Any, days: int) -> FabDays:
         rows = np.flatnonzero(fab == f)
         fab_pct[rows] = pct[rows].min(axis=0)
     return FabDays(fab=fab, item=items([s.material for s in series], [s.grade for s in series]),
-                   demand_t=np.array([s.demand_t for s in series], dtype=float),
+                   demand_t=grid("demand_t"),
                    production_pct=pct, fab_production_pct=fab_pct,
                    consumption_t=grid("consumption_t"), shortfall_t=grid("shortfall_t"),
                    inventory_t=grid("inventory_t"))

@@ -1,7 +1,8 @@
 """A Korean fab: consumes each material grade, holds stock, reorders, rations, loses output.
 
 Per material grade the fab
-- consumes its planned daily use (national pre-shock demand x its share; output plan is flat);
+- consumes its planned daily use: national pre-shock demand x its share, times its output index
+  that day where it follows one (a dated series such as wafer area; flat otherwise);
 - rations when cover falls below a trigger, or when the stock it holds would not outlast the
   wait for the licences its orders are held on (stock over the use those orders should cover,
   against the statutory review window still ahead): inputs are cut by `ration_saving` in steps
@@ -46,7 +47,7 @@ have (orders in transit covering each source's nominal lead time), so the run st
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Generator, List
+from typing import Callable, Dict, Generator, List, Optional
 
 import numpy as np
 import simpy
@@ -66,7 +67,8 @@ OVERDUE_WAIT_SHARE = 0.5  # an overdue licence: half the wait again (the re-requ
 class Fab:
     def __init__(self, env: simpy.Environment, f_id: str, conf: FabConf, policy: FabPolicyConf,
                  sourcing: SourcingConf, authority: LicensingAuthority, risk: PerceivedRisk,
-                 recorder: Recorder, streams: Callable[[str], np.random.Generator]):
+                 recorder: Recorder, streams: Callable[[str], np.random.Generator],
+                 output_level: Optional[List[float]] = None):
         self.env = env
         self.id = f_id
         self.conf = conf
@@ -76,6 +78,7 @@ class Fab:
         self.risk = risk
         self.rec = recorder
         self.streams = streams  # actor name -> its random stream in this replication
+        self.output_level = output_level  # planned output per day relative to the sized level
         self.stocks: Dict[tuple, MaterialStock] = {}
         self._links: Dict[tuple, SourceLink] = {}  # (supplier, grade) -> link
 
@@ -87,8 +90,9 @@ class Fab:
         links = [SourceLink(s, grade, float(sh), s.nominal_lead_days(grade))
                  for s, sh in zip(suppliers, shares)]
         stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
-                              self.conf.dependent_output_share.get(material, 1.0), links)
-        stock.days = self.rec.daily_series(self.id, material, grade, daily_use_t)
+                              self.conf.dependent_output_share.get(material, 1.0), links,
+                              self.output_level[0] if self.output_level else 1.0)
+        stock.days = self.rec.daily_series(self.id, material, grade)
         self.stocks[(material, grade)] = stock
         for link in links:
             self._links[(link.supplier.id, grade)] = link
@@ -111,7 +115,10 @@ class Fab:
     # --- daily step (called by the world's clock) ---------------------------------------------
     def step(self, day: int) -> None:
         periodic = day % self.policy.review_period_days == 0
+        level = self.output_level[day] if self.output_level else None
         for stock in self.stocks.values():
+            if level is not None:
+                stock.follow(level)
             if periodic:
                 self._review(stock, day)
             elif self.risk.raised_on(stock.material, day):
@@ -144,7 +151,7 @@ class Fab:
                 self._event(day, "stockout_started" if stockout else "stockout_ended", stock,
                             quantity_t=short if stockout else math.nan)
             pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
-            stock.days.record(use, short, on_hand, rationing, pct)
+            stock.days.record(d, use, short, on_hand, rationing, pct)
 
     def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade

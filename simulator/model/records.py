@@ -96,23 +96,25 @@ class EventRow(NamedTuple):
 
 
 class DailySeries:
-    """A fab's days for one material grade, column by column: a fab appends five numbers a day
+    """A fab's days for one material grade, column by column: a fab appends six numbers a day
     (cheaper than a row object); `daily` is assembled from these after the run, with the fab's
     output (its scarcest input) and perceived risk added there."""
 
     __slots__ = ("fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
                  "inventory_t", "rationing", "production_pct")
 
-    def __init__(self, fab: str, material: str, grade: str, demand_t: float):
-        self.fab, self.material, self.grade, self.demand_t = fab, material, grade, demand_t
+    def __init__(self, fab: str, material: str, grade: str):
+        self.fab, self.material, self.grade = fab, material, grade
+        self.demand_t: List[float] = []  # planned use (the fab's output plan moves with its index)
         self.consumption_t: List[float] = []
         self.shortfall_t: List[float] = []
         self.inventory_t: List[float] = []
         self.rationing: List[bool] = []
         self.production_pct: List[float] = []
 
-    def record(self, consumption_t: float, shortfall_t: float, inventory_t: float,
-               rationing: bool, production_pct: float) -> None:
+    def record(self, demand_t: float, consumption_t: float, shortfall_t: float,
+               inventory_t: float, rationing: bool, production_pct: float) -> None:
+        self.demand_t.append(demand_t)
         self.consumption_t.append(consumption_t)
         self.shortfall_t.append(shortfall_t)
         self.inventory_t.append(inventory_t)
@@ -133,8 +135,8 @@ class Recorder:
         self.feedstock: List[tuple] = []
         self._next = {"O": 0, "L": 0}
 
-    def daily_series(self, fab: str, material: str, grade: str, demand_t: float) -> DailySeries:
-        series = DailySeries(fab, material, grade, demand_t)
+    def daily_series(self, fab: str, material: str, grade: str) -> DailySeries:
+        series = DailySeries(fab, material, grade)
         self.daily.append(series)
         return series
 

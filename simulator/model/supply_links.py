@@ -66,13 +66,18 @@ class MaterialStock:
     """The fab's stock and sources of one material grade."""
 
     def __init__(self, material: str, grade: str, daily_use_t: float, national_t_per_day: float,
-                 cover_days: float, dependent_share: float, links: List[SourceLink]):
+                 cover_days: float, dependent_share: float, links: List[SourceLink],
+                 level: float = 1.0):
         self.material = material
-        self.national_t_per_day = national_t_per_day
         self.grade = grade
-        self.daily_use_t = daily_use_t
+        # use and national demand at the level the demand shares are sized on; `follow` moves
+        # today's with the fab's output plan
+        self.base_use_t = daily_use_t
+        self.base_national_t_per_day = national_t_per_day
+        self.daily_use_t = daily_use_t * level
+        self.national_t_per_day = national_t_per_day * level
         self.base_cover_days = cover_days
-        self.on_hand_t = daily_use_t * cover_days
+        self.on_hand_t = self.daily_use_t * cover_days
         self.dependent_share = dependent_share
         self.links = links
         self.rationing = False
@@ -81,3 +86,9 @@ class MaterialStock:
         self.held_until_day = 0.0  # when the buyer expects those licences at the latest
         self.stockout = False
         self.days: DailySeries = None  # type: ignore[assignment]  # set by the fab that holds it
+
+    def follow(self, level: float) -> None:
+        """Today's planned use at output level `level` (1: the sized level). National demand is
+        taken to move with the buyer's own plan: what it can expect of a supplier's capacity."""
+        self.daily_use_t = self.base_use_t * level
+        self.national_t_per_day = self.base_national_t_per_day * level

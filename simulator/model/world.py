@@ -2,7 +2,8 @@
 
 National demand for a material grade is derived from the pre-shock import levels (the sum over
 origins of Korea's monthly imports times each supplier's grade mix); each fab's daily use is its
-`demand_share` of that, divided by the days in a month. Output plans are flat over the horizon.
+`demand_share` of that, divided by the days in a month, times the fab's output index on the day
+where it follows one (config/demand.py); otherwise its output plan is flat.
 
 A single daily clock applies the policy events due that day and then steps every fab, so that
 same-day ordering is fixed (events first) rather than left to the event queue.
@@ -15,7 +16,7 @@ from typing import Dict, Generator
 import simpy
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
-from simulator.config.demand import national_demand_t_per_month
+from simulator.config.demand import national_demand_t_per_month, output_index
 from simulator.model.fab import Fab
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import Params
@@ -54,8 +55,10 @@ class World:
         demand = national_demand_t_per_month(p)
         self.fabs: Dict[str, Fab] = {}
         for f_id, fc in p.fabs.items():
+            level = output_index(p, f_id)
             fab = Fab(env, f_id, fc, p.fab, p.sourcing, self.authority, self.risk, rec,
-                      lambda actor: stream(seed, replication, actor))
+                      lambda actor: stream(seed, replication, actor),
+                      None if level is None else level.tolist())
             for (m, g) in p.items():
                 share = fc.demand_share.get(m, {}).get(g, 0.0)
                 if share <= 0 or demand[(m, g)] <= 0:

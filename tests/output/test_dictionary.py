@@ -69,5 +69,7 @@ def test_the_sources_document_lists_every_default_as_the_configs_cite_it():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     text = (root / "docs" / "sources.md").read_text()
-    assert "| configs/fab/default.yaml | `risk_cover_days` | `265` |" in text
+    import yaml
+    cover = yaml.safe_load((root / "configs" / "fab" / "default.yaml").read_text())["risk_cover_days"]
+    assert f"| configs/fab/default.yaml | `risk_cover_days` | `{cover}` |" in text
     assert "## Part B: FACTS.md" in text and "## Part C: OBSERVED.md" in text

@@ -51,11 +51,11 @@ def _fab_alone(dormant: bool):
 def _rows(series):
     """The fab's days for its one grade, as rows."""
     from types import SimpleNamespace
-    return [SimpleNamespace(day=day, demand_t=series.demand_t, consumption_t=c, shortfall_t=s,
+    return [SimpleNamespace(day=day, demand_t=d, consumption_t=c, shortfall_t=s,
                             inventory_t=i, rationing=r, production_pct=p)
-            for day, (c, s, i, r, p) in enumerate(zip(series.consumption_t, series.shortfall_t,
-                                                      series.inventory_t, series.rationing,
-                                                      series.production_pct))]
+            for day, (d, c, s, i, r, p) in enumerate(zip(series.demand_t, series.consumption_t,
+                                                         series.shortfall_t, series.inventory_t,
+                                                         series.rationing, series.production_pct))]
 
 
 def test_a_fab_without_supply_rations_then_runs_out_on_the_day_its_stock_says():
