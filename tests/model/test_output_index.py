@@ -16,7 +16,7 @@ from simulator.analysis.metrics import replication_kpis
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.demand import index_levels, output_index
 from simulator.config.dictionary import SIMULATION_TABLES, columns
-from simulator.config.params import FabConf, OutputIndexConf
+from simulator.config.params import OutputIndexConf
 
 DOUBLING = OutputIndexConf(description="doubles over the tiny world's year",
                            points={tw.START_DATE: 50.0, tw.END_DATE: 100.0},
