@@ -35,22 +35,25 @@ def _shock_day(p: Params) -> int:
     return Calendar(p.run.start_date, p.run.end_date).day(p.metrics.shock_date)
 
 
-def _output_lost(p: Params, lo: int) -> Dict[str, Callable[[np.ndarray], float]]:
-    """Per fab: lost output % on each day from `lo` on -> output lost, in the fab's output unit
-    (its planned output follows its output index where it names one)."""
-    out: Dict[str, Callable[[np.ndarray], float]] = {}
+LostUnits = Callable[[str, np.ndarray], float]
+
+
+def _lost_units(p: Params, lo: int) -> LostUnits:
+    """(fab, its lost output % on each day from `lo` on) -> output lost, in the fab's output
+    unit: planned output per day x the lost share, summed, the plan following the fab's output
+    index where it names one (a flat plan weighs every day 1.0, which leaves the sum exact)."""
+    plans = {}
     for f, fab in p.fabs.items():
         level = output_index(p, f)
-        per_day = fab.planned_output_per_month / DAYS_PER_MONTH
-        if level is None:
-            out[f] = lambda lost, k=per_day: float((lost / 100.0).sum()) * k
-        else:
-            out[f] = lambda lost, k=per_day, w=level[lo:]: float((lost / 100.0 * w).sum()) * k
-    return out
+        plans[f] = (fab.planned_output_per_month / DAYS_PER_MONTH,
+                    1.0 if level is None else level[lo:])
 
-
-def _lost_units(lost_of: Dict[str, Callable[[np.ndarray], float]], fab: str, lost) -> float:
-    return lost_of[fab](lost) if fab in lost_of else math.nan
+    def units(fab: str, lost: np.ndarray) -> float:
+        if fab not in plans:
+            return math.nan
+        per_day, weight = plans[fab]
+        return float((lost / 100.0 * weight).sum()) * per_day
+    return units
 
 
 def _first_day(mask: np.ndarray) -> np.ndarray:
@@ -59,7 +62,8 @@ def _first_day(mask: np.ndarray) -> np.ndarray:
     return np.where(hit, mask.argmax(axis=1), np.nan)
 
 
-def fab_item_kpis(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> Dict[str, np.ndarray]:
+def fab_item_kpis(p: Params, fd: FabDays, arrivals: Arrivals, shock: int,
+                  lost_units: LostUnits) -> Dict[str, np.ndarray]:
     """Per fab x item (one entry per series of `fd`), from the shock date on:
     - stockout_days: days with any shortfall;
     - lost_production_pct: mean over days of (100 - production_pct), the share of the fab's
@@ -80,12 +84,11 @@ def fab_item_kpis(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> Dic
     short = fd.shortfall_t[:, lo:] > SHORT_T
     lost = 100.0 - fd.production_pct[:, lo:]
     consumed, short_t = fd.consumption_t[:, lo:].sum(axis=1), fd.shortfall_t[:, lo:].sum(axis=1)
-    lost_of = _output_lost(p, lo)
     out = {
         "stockout_days": short.sum(axis=1).astype(float),
         "lost_production_pct": lost.mean(axis=1),
-        "lost_output_units": np.array([_lost_units(lost_of, f, row)
-                                       for f, row in zip(fd.fab, lost)], dtype=float),
+        "lost_output_units": np.array([lost_units(f, row) for f, row in zip(fd.fab, lost)],
+                                      dtype=float),
         "fill_rate_pct": 100.0 * consumed / np.maximum(consumed + short_t, 1e-12),
         "tts_days": _first_day(short) + lo - shock,
     }
@@ -193,21 +196,20 @@ def _nan_min(x: np.ndarray) -> float:
     return float(x.min()) if x.size else math.nan
 
 
-def fab_kpis(p: Params, fd: FabDays, shock: int) -> Dict[str, Dict[str, float]]:
+def fab_kpis(fd: FabDays, shock: int, lost_units: LostUnits) -> Dict[str, Dict[str, float]]:
     """Per fab (item = `all`, every input together), from the shock on: lost_production_pct
     (mean of 100 - fab_production_pct), lost_output_units (in the fab's output unit),
     resilience_loss_pct_days (sum over days of lost output %: the area between planned and
     actual output) and stockout_days (days on which any input was short). Across fabs (fab =
     `all`): lost_production_pct is the mean over fabs (each fab counts equally)."""
     lo = max(shock, 0)
-    lost_of = _output_lost(p, lo)
     out = {}
     for fab, rows in _groups(fd.fab):
         lost = 100.0 - fd.fab_production_pct[rows[0], lo:]  # the same in each of the fab's rows
         out[fab] = {
             "lost_production_pct": float(lost.mean()),
             "resilience_loss_pct_days": float(lost.sum()),
-            "lost_output_units": _lost_units(lost_of, fab, lost),
+            "lost_output_units": lost_units(fab, lost),
             "stockout_days": _days_any_short(fd, rows, lo),
         }
     return out
@@ -312,12 +314,13 @@ def kpis(p: Params, x: KpiInputs) -> pd.DataFrame:
     r, fd, shock = x.replication, x.fab_days, _shock_day(p)
     rows: List[Row] = []
     if fd.days > max(shock, 0):  # a shock after the horizon leaves no day to measure
-        per = fab_item_kpis(p, fd, x.arrivals, shock)
+        lost_units = _lost_units(p, max(shock, 0))  # the fabs' plans, read once
+        per = fab_item_kpis(p, fd, x.arrivals, shock, lost_units)
         for s, (fab, item) in enumerate(zip(fd.fab, fd.item)):
             rows += [(r, fab, item, k, float(v[s])) for k, v in per.items()]
         for item, values in fleet_item_kpis(per, fd, shock).items():
             rows += [(r, ALL, item, k, float(v)) for k, v in values.items()]
-        by_fab = fab_kpis(p, fd, shock)
+        by_fab = fab_kpis(fd, shock, lost_units)
         for fab, values in by_fab.items():
             rows += [(r, fab, ALL, k, float(v)) for k, v in values.items()]
         if by_fab:
