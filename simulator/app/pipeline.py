@@ -38,7 +38,8 @@ from simulator.config.kpis import parse_kpi_column
 from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.config.params import Params
-from simulator.experiment import Results, map_replications, recorded_replication, with_run
+from simulator.experiment import (Results, collector_paused, map_replications, recorded_replication,
+                                  with_run)
 from simulator.experiment.kpi_inputs import TABLE_COLUMNS
 from simulator.experiment.parameter_draws import draws_table
 from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
@@ -127,8 +128,10 @@ def replicate(params: Params, replication: int, directory: Path,
     """One replication, in whichever process runs it: simulate, write the kept tables, return
     its KPIs (long; the same as those of its stored tables)."""
     tables, inputs = recorded_replication(params, replication, keep)
-    write_replication(directory, replication, {name: as_stored(name, df) for name, df in tables.items()})
-    return kpis(params, inputs)  # from the records: the tables not kept are never built
+    with collector_paused():
+        write_replication(directory, replication,
+                          {name: as_stored(name, df) for name, df in tables.items()})
+        return kpis(params, inputs)  # from the records: the tables not kept are never built
 
 
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),

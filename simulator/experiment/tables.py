@@ -10,6 +10,7 @@ they make the lot it goes into).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from operator import attrgetter
 from typing import Dict, List, Sequence, Tuple
 
@@ -203,12 +204,14 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     keep = (a.origin != p.world.home_country) & (a.day >= 0)
     parts = [(a.day[keep], a.material[keep], a.origin[keep], a.quantity_t[keep], a.value_usd[keep])]
     if len(feedstock):
-        day, material, origin, qty, value = (np.array(c) for c in zip(*feedstock))
+        columns = list(zip(*feedstock))  # (day, material, origin, tonnes, US$) per lot of crude
+        day, material, origin, qty, value = (np.array(c, dtype=dtype) for c, dtype in zip(
+            columns, (float, object, object, float, float)))
         ok = day >= 0
         parts.append((day[ok], material[ok], origin[ok], qty[ok], value[ok]))
     other = _other_goods(p, cal)
-    if len(other):
-        parts.append(tuple(other[c].to_numpy() for c in other.columns))
+    if len(other[0]):
+        parts.append(other)
     day, material, origin, qty, value = (np.concatenate(c) for c in zip(*parts))
     # one integer key per lot: its month in the run x its (material, origin) on the grid (a lot
     # of a pair off the grid is dropped); pandas sums each key's lots in their order
@@ -235,22 +238,32 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
         **out})
 
 
-def _other_goods(p: Params, cal: Calendar) -> pd.DataFrame:
-    """Other goods under each material's HS line (`other_goods_share`): a steady flow, one row
-    per month and origin, at the material's unit value, dated on the month's first day."""
-    start, end = np.datetime64(cal.start, "D"), np.datetime64(cal.end, "D")
+def _other_goods(p: Params, cal: Calendar) -> Tuple[np.ndarray, ...]:
+    """Other goods under each material's HS line (`other_goods_share`): a steady flow, one lot
+    per month and origin, at the material's unit value, dated on the month's first day, as the
+    columns (day, material, origin, tonnes, US$). The same for every replication that draws the
+    same shares, so computed once per distinct flow."""
+    flows = tuple((m, origin, mat.other_goods_t_per_month(origin), mat.unit_value_usd_per_t)
+                  for m, mat in p.materials.items() for origin in mat.other_goods_share)
+    return _other_goods_columns(cal.start, cal.end, flows)
+
+
+@lru_cache(maxsize=64)
+def _other_goods_columns(start_date, end_date, flows: tuple) -> Tuple[np.ndarray, ...]:
+    start, end = np.datetime64(start_date, "D"), np.datetime64(end_date, "D")
     months = np.arange(start.astype("datetime64[M]"), end.astype("datetime64[M]") + 1)
     first = np.maximum(months.astype("datetime64[D]"), start)
     last = np.minimum((months + 1).astype("datetime64[D]") - 1, end)
     days = (last - first).astype(int) + 1
     day0 = (first - start).astype(float)
     parts = []
-    for m, mat in p.materials.items():
-        for origin in mat.other_goods_share:
-            q = mat.other_goods_t_per_month(origin) / DAYS_PER_MONTH * days
-            if q.sum() > 0:
-                parts.append(pd.DataFrame({"arrived_day": day0, "material": m, "origin": origin,
-                                           "quantity_t": q,
-                                           "value_usd": q * mat.unit_value_usd_per_t}))
-    columns = ["arrived_day", "material", "origin", "quantity_t", "value_usd"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    for m, origin, t_per_month, unit_value in flows:
+        q = t_per_month / DAYS_PER_MONTH * days
+        if q.sum() > 0:
+            parts.append((day0, np.full(len(q), m, dtype=object),
+                          np.full(len(q), origin, dtype=object), q, q * unit_value))
+    columns = tuple(np.concatenate(c) for c in zip(*parts)) if parts else \
+        (np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object), np.empty(0), np.empty(0))
+    for c in columns:
+        c.flags.writeable = False  # shared by the replications that hit the cache
+    return columns

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -202,6 +203,7 @@ _ARROW = {"int": pa.int64(), "float": pa.float32(), "str": pa.string(), "bool": 
           "date": pa.date32()}
 
 
+@lru_cache(maxsize=None)
 def _arrow_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(c.name, _ARROW[c.dtype]) for c in DICTIONARY[table]])
 
@@ -231,9 +233,17 @@ def write_replication(directory: Path, replication: int, tables: Dict[str, pd.Da
         check(name, df)
         path = part_path(directory, name, replication)
         path.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(df, preserve_index=False).cast(_arrow_schema(name), safe=False)
-        pq.write_table(table.replace_schema_metadata(None), path, compression=PARQUET_COMPRESSION,
+        table = _arrow_table(df, _arrow_schema(name))
+        pq.write_table(table, path, compression=PARQUET_COMPRESSION,
                        compression_level=PARQUET_LEVEL, **_encodings(table))
+
+
+def _arrow_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """`df` (checked against the dictionary) as Arrow, column by column straight to the stored
+    types (NaN as null, nanosecond dates to days): a third of the cost of Table.from_pandas and
+    a cast, the same table, and no pandas metadata to strip."""
+    return pa.Table.from_arrays([pa.array(df[f.name].to_numpy(), type=f.type, from_pandas=True,
+                                          safe=False) for f in schema], schema=schema)
 
 
 def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,

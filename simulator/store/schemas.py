@@ -3,6 +3,8 @@
 reads back, so a table that is not what the dictionary says never reaches a reader unnoticed."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 from functools import lru_cache
 from typing import Dict
 
@@ -11,6 +13,14 @@ import pandas as pd
 import pandera.pandas as pa
 
 from simulator.config.dictionary import DICTIONARY, dtypes
+
+# pandera resolves every column's dtype through `is_geopandas_dtype`, which tries
+# `from geopandas.array import GeometryDtype` on each call (pandera 0.35,
+# pandera/engines/pandas_engine.py); without geopandas, each failed import searches sys.path
+# again: a quarter of a table's validation. A None in sys.modules makes that import fail at once,
+# which is what it does anyway when geopandas is not installed.
+if "geopandas" not in sys.modules and importlib.util.find_spec("geopandas") is None:
+    sys.modules["geopandas"] = None  # type: ignore[assignment]
 
 # text columns are checked as object columns: an element-wise str check costs seconds a run
 _DTYPES = {"int": "int64", "float": "float64", "str": object, "bool": "bool",
