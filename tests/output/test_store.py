@@ -146,3 +146,40 @@ def test_run_info_is_typed_with_one_default_per_field(tmp_path):
     assert info.shock_date == MetricsConf().shock_date and info.end_date == RunConf().end_date
     assert info.grades("hf") == ["liquid"] and info.grades("fpi") == []
     assert as_run_info(info.to_document()) == info and as_run_info(None) == RunInfo()
+
+
+def test_parts_are_the_arrow_tables_pandas_would_make(streamed):
+    """Parts are converted column by column to the stored types (issue 18): the same Arrow
+    table as pandas' conversion and a cast, missing values and dates included."""
+    import pyarrow as pa
+
+    from simulator.store.run_dir import _arrow_schema, _arrow_table
+
+    for name in SIMULATION_TABLES:
+        df = as_stored(name, read_table(streamed, name))
+        schema = _arrow_schema(name)
+        by_pandas = pa.Table.from_pandas(df, preserve_index=False).cast(schema, safe=False)
+        assert _arrow_table(df, schema).equals(by_pandas.replace_schema_metadata(None)), name
+    licences = read_table(streamed, "licences")
+    assert licences.isna().any().any()  # the comparison covers missing values
+
+
+def test_reading_records_with_the_collector_paused_leaves_it_as_it_was():
+    import gc
+
+    from simulator.experiment import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause does not end the outer one
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had paused it keeps it paused
+    finally:
+        gc.enable()

@@ -257,3 +257,25 @@ def test_without_censoring_the_median_is_the_sample_median_and_the_interval_brac
     s = summarise(_tts(values), followup_days=100.0).iloc[0]
     assert s["mean"] == pytest.approx(np.median(values)) and s["censored"] == 0.0
     assert s["ci95_low"] <= s["mean"] <= s["ci95_high"] <= 100.0
+
+
+def test_the_long_table_is_built_in_the_order_sort_long_gives():
+    """The KPIs' long table is sorted as rows (issue 18: a fraction of a frame sorted by pandas);
+    its order must be sort_long's, ties kept in the order the rows came, capitals before small
+    letters and `all` among the names as pandas places them."""
+    from simulator.analysis.metrics import COLUMNS, _long_table, sort_long
+
+    rows = [(0, "fab_b", "hf.liquid", "stockout_days", 1.0),
+            (0, "all", "hf.liquid", "stockout_days", 2.0),
+            (0, "Fab_A", "hf.liquid", "stockout_days", 3.0),
+            (0, "fab_b", "all", "lost_production_pct", math.nan),
+            (0, "fab_b", "fpi.film", "stockout_days", 4.0),
+            (0, "fab_b", "hf.liquid", "stockout_days", 5.0),  # a tie: after the first
+            (0, "all", "all", "lost_production_pct", 0.5),
+            (0, "fab_b", "hf.gas", "japan_share_pct_pre", 42.8)]
+    expected = sort_long(pd.DataFrame(rows, columns=COLUMNS).astype(
+        {"replication": np.int64, "value": float}))
+    pd.testing.assert_frame_equal(_long_table(rows), expected, check_exact=True)
+    empty = sort_long(pd.DataFrame([], columns=COLUMNS).astype(
+        {"replication": np.int64, "value": float}))
+    pd.testing.assert_frame_equal(_long_table([]), empty, check_index_type=False)
