@@ -204,9 +204,9 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     keep = (a.origin != p.world.home_country) & (a.day >= 0)
     parts = [(a.day[keep], a.material[keep], a.origin[keep], a.quantity_t[keep], a.value_usd[keep])]
     if len(feedstock):
-        columns = list(zip(*feedstock))  # (day, material, origin, tonnes, US$) per lot of crude
+        crude = list(zip(*feedstock))  # (day, material, origin, tonnes, US$) per lot of crude
         day, material, origin, qty, value = (np.array(c, dtype=dtype) for c, dtype in zip(
-            columns, (float, object, object, float, float)))
+            crude, (float, object, object, float, float)))
         ok = day >= 0
         parts.append((day[ok], material[ok], origin[ok], qty[ok], value[ok]))
     other = _other_goods(p, cal)
@@ -262,8 +262,8 @@ def _other_goods_columns(start_date, end_date, flows: tuple) -> Tuple[np.ndarray
         if q.sum() > 0:
             parts.append((day0, np.full(len(q), m, dtype=object),
                           np.full(len(q), origin, dtype=object), q, q * unit_value))
-    columns = tuple(np.concatenate(c) for c in zip(*parts)) if parts else \
+    flow_columns = tuple(np.concatenate(c) for c in zip(*parts)) if parts else \
         (np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object), np.empty(0), np.empty(0))
-    for c in columns:
+    for c in flow_columns:
         c.flags.writeable = False  # shared by the replications that hit the cache
-    return columns
+    return flow_columns
