@@ -47,7 +47,7 @@ from simulator.config.params import MaterialConf, SupplierConf, WorldConf
 from simulator.config.world import lane_mode
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
                                      Order, Recorder)
-from simulator.model.shipping import Lane, find_lane
+from simulator.model.shipping import Lane, UniformBlock, find_lane
 
 if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
     from simulator.model.fab import Fab
@@ -142,7 +142,7 @@ class Supplier:
         self.licensed = conf.origin == world.licensing_country  # the timeline's regimes apply
         self.home = conf.origin == world.home_country  # the buyers' country: home bias
         self.authority = authority
-        self.rng = rng
+        self._draws = UniformBlock(rng)  # its stream serves transit times alone: drawn ahead
         self.rec = recorder
         pre_shock = material.modelled_t_per_month(conf.origin) * conf.share_of_origin
         self.pre_shock_t_per_month = pre_shock
@@ -320,7 +320,7 @@ class Supplier:
         lead = self.conf.production_lead_days
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
             order.exported_day = self.env.now + lead
-            transit = self.lanes[order.grade].sample_days(self.rng)
+            transit = self.lanes[order.grade].sample_days(self._draws)
             self.env.timeout(lead + transit, value).callbacks.append(self._arrived)
         else:
             self.env.timeout(lead, value).callbacks.append(self._at_gate)
@@ -361,7 +361,7 @@ class Supplier:
             lic.used_t += order.quantity_t
         order.state = IN_TRANSIT
         order.exported_day = self.env.now
-        transit = self.lanes[order.grade].sample_days(self.rng)
+        transit = self.lanes[order.grade].sample_days(self._draws)
         self.env.timeout(transit, (order, fab, lic)).callbacks.append(self._arrived)
 
     def _arrived(self, event) -> None:

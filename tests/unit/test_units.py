@@ -12,7 +12,7 @@ from simulator.config.calendar import Calendar
 from simulator.config.params import LaneConf
 from simulator.model.licensing import LicensingAuthority
 from simulator.model.records import Order, Recorder
-from simulator.model.shipping import Lane, find_lane
+from simulator.model.shipping import Lane, UniformBlock, find_lane
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
 from simulator.model.streams import stream
 
@@ -76,10 +76,13 @@ def test_lane_transit_is_triangular_plus_customs():
     lane = Lane("JP_sea", LaneConf(origin="JP", mode="sea", transit_days_min=2, transit_days_mode=3,
                                    transit_days_max=7, customs_days=2))
     assert lane.mean_days == pytest.approx(4 + 2)
-    rng = np.random.default_rng(2)
-    draws = np.array([lane.sample_days(rng) for _ in range(2000)])
+    block = UniformBlock(np.random.default_rng(2), size=64)  # several blocks: refills join up
+    draws = np.array([lane.sample_days(block) for _ in range(2000)])
     assert draws.min() >= 4 and draws.max() <= 9
     assert draws.mean() == pytest.approx(6.0, abs=0.1)
+    # bit for bit what numpy's triangular draws from the same stream, with the customs days
+    rng = np.random.default_rng(2)
+    assert draws.tolist() == [float(rng.triangular(2, 3, 7)) + 2 for _ in range(2000)]
     kr = Lane("KR_road", LaneConf(origin="KR", mode="road", transit_days_min=1, transit_days_mode=1,
                                   transit_days_max=1))
     assert find_lane({"a": lane, "b": kr}, "KR", "road") is kr  # a home supplier asks for road
