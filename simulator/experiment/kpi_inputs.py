@@ -179,8 +179,10 @@ def fab_days_from_recorder(rec: Any, days: int) -> FabDays:
     if not series:
         return _no_fab_days(days)
 
+    columns = [s.columns() for s in series]  # the recorded days and what follows from them
+
     def grid(attr: str) -> np.ndarray:
-        return np.vstack([np.asarray(getattr(s, attr), dtype=float) for s in series])
+        return np.vstack([c[attr] for c in columns])
 
     pct = grid("production_pct")
     fab = np.array([s.fab for s in series], dtype=object)

@@ -92,7 +92,9 @@ class Fab:
         stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
                               self.conf.dependent_output_share.get(material, 1.0), links,
                               self.output_level[0] if self.output_level else 1.0)
-        stock.days = self.rec.daily_series(self.id, material, grade)
+        stock.days = self.rec.daily_series(self.id, material, grade, stock.base_use_t,
+                                           self.output_level or None, self.policy.ration_saving,
+                                           stock.dependent_share)
         self.stocks[(material, grade)] = stock
         for link in links:
             self._links[(link.supplier.id, grade)] = link
@@ -150,8 +152,7 @@ class Fab:
                 stock.stockout = stockout
                 self._event(day, "stockout_started" if stockout else "stockout_ended", stock,
                             quantity_t=short if stockout else math.nan)
-            pct = 100.0 * (1.0 - stock.dependent_share * short / need) if need > 0 else 100.0
-            stock.days.record(d, use, short, on_hand, rationing, pct)
+            stock.days.record(use, on_hand, rationing)  # the rest of the day follows from these
 
     def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade

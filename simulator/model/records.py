@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple, Optional
+
+import numpy as np
 
 NaN = math.nan
 
@@ -96,30 +98,49 @@ class EventRow(NamedTuple):
 
 
 class DailySeries:
-    """A fab's days for one material grade, column by column: a fab appends six numbers a day
-    (cheaper than a row object); `daily` is assembled from these after the run, with the fab's
-    output (its scarcest input) and perceived risk added there."""
+    """A fab's days for one material grade. The fab appends what it did each day, three numbers
+    (cheaper than a row object, and half of what a day's row holds): what it used, the stock
+    left, and whether it rationed. The rest of the row follows from these and the grade's terms,
+    and `columns` computes it as arrays after the run with the very operations the fab's day
+    would have used, so the values are the same to the bit: planned use (the sized use times the
+    fab's output level that day), need (less `ration_saving` while rationing), shortfall (need
+    less use) and output (100 less the dependent share of the shortfall, in % of need)."""
 
-    __slots__ = ("fab", "material", "grade", "demand_t", "consumption_t", "shortfall_t",
-                 "inventory_t", "rationing", "production_pct")
+    __slots__ = ("fab", "material", "grade", "base_use_t", "level", "ration_saving",
+                 "dependent_share", "consumption_t", "inventory_t", "rationing")
 
-    def __init__(self, fab: str, material: str, grade: str):
+    def __init__(self, fab: str, material: str, grade: str, base_use_t: float = 0.0,
+                 level: Optional[List[float]] = None, ration_saving: float = 0.0,
+                 dependent_share: float = 1.0):
         self.fab, self.material, self.grade = fab, material, grade
-        self.demand_t: List[float] = []  # planned use (the fab's output plan moves with its index)
+        self.base_use_t = base_use_t  # use at the sized output level
+        self.level = level  # the fab's output level each day (None: flat at 1)
+        self.ration_saving = ration_saving
+        self.dependent_share = dependent_share
         self.consumption_t: List[float] = []
-        self.shortfall_t: List[float] = []
         self.inventory_t: List[float] = []
         self.rationing: List[bool] = []
-        self.production_pct: List[float] = []
 
-    def record(self, demand_t: float, consumption_t: float, shortfall_t: float,
-               inventory_t: float, rationing: bool, production_pct: float) -> None:
-        self.demand_t.append(demand_t)
+    def record(self, consumption_t: float, inventory_t: float, rationing: bool) -> None:
         self.consumption_t.append(consumption_t)
-        self.shortfall_t.append(shortfall_t)
         self.inventory_t.append(inventory_t)
         self.rationing.append(rationing)
-        self.production_pct.append(production_pct)
+
+    def columns(self) -> Dict[str, np.ndarray]:
+        """The days as columns: demand_t, consumption_t, shortfall_t, inventory_t, rationing,
+        production_pct."""
+        n = len(self.consumption_t)
+        level = np.asarray(self.level[:n], dtype=float) if self.level else np.ones(n)
+        demand = self.base_use_t * level
+        rationing = np.asarray(self.rationing, dtype=bool)
+        need = np.where(rationing, demand * (1.0 - self.ration_saving), demand)
+        use = np.asarray(self.consumption_t, dtype=float)
+        short = need - use
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = np.where(need > 0, 100.0 * (1.0 - self.dependent_share * short / need), 100.0)
+        return {"demand_t": demand, "consumption_t": use, "shortfall_t": short,
+                "inventory_t": np.asarray(self.inventory_t, dtype=float), "rationing": rationing,
+                "production_pct": pct}
 
 
 class Recorder:
@@ -135,8 +156,11 @@ class Recorder:
         self.feedstock: List[tuple] = []
         self._next = {"O": 0, "L": 0}
 
-    def daily_series(self, fab: str, material: str, grade: str) -> DailySeries:
-        series = DailySeries(fab, material, grade)
+    def daily_series(self, fab: str, material: str, grade: str, base_use_t: float,
+                     level: Optional[List[float]], ration_saving: float,
+                     dependent_share: float) -> DailySeries:
+        series = DailySeries(fab, material, grade, base_use_t, level, ration_saving,
+                             dependent_share)
         self.daily.append(series)
         return series
 

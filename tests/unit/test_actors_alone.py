@@ -51,11 +51,12 @@ def _fab_alone(dormant: bool):
 def _rows(series):
     """The fab's days for its one grade, as rows."""
     from types import SimpleNamespace
+    cols = series.columns()
     return [SimpleNamespace(day=day, demand_t=d, consumption_t=c, shortfall_t=s,
                             inventory_t=i, rationing=r, production_pct=p)
-            for day, (d, c, s, i, r, p) in enumerate(zip(series.demand_t, series.consumption_t,
-                                                         series.shortfall_t, series.inventory_t,
-                                                         series.rationing, series.production_pct))]
+            for day, (d, c, s, i, r, p) in enumerate(zip(cols["demand_t"], cols["consumption_t"],
+                                                         cols["shortfall_t"], cols["inventory_t"],
+                                                         cols["rationing"], cols["production_pct"]))]
 
 
 def test_a_fab_without_supply_rations_then_runs_out_on_the_day_its_stock_says():
@@ -82,8 +83,9 @@ def test_a_fab_without_supply_rations_then_runs_out_on_the_day_its_stock_says():
 def test_a_fab_with_a_working_supplier_never_runs_short():
     fab, rec, daily = _fab_alone(dormant=False)
     (series,) = rec.daily
-    assert len(series.shortfall_t) == 120
-    assert not any(s > 1e-9 for s in series.shortfall_t)
+    shortfall = series.columns()["shortfall_t"]
+    assert len(shortfall) == 120
+    assert not any(s > 1e-9 for s in shortfall)
     assert not any(series.rationing)
     assert len(rec.orders) > 10  # it reordered weekly
 

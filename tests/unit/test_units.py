@@ -11,7 +11,7 @@ import tiny_world as tw
 from simulator.config.calendar import Calendar
 from simulator.config.params import LaneConf
 from simulator.model.licensing import LicensingAuthority
-from simulator.model.records import Order, Recorder
+from simulator.model.records import DailySeries, Order, Recorder
 from simulator.model.shipping import Lane, UniformBlock, find_lane
 from simulator.model.sourcing import adjust_shares, cap_shares, target_shares
 from simulator.model.streams import stream
@@ -86,6 +86,37 @@ def test_lane_transit_is_triangular_plus_customs():
     kr = Lane("KR_road", LaneConf(origin="KR", mode="road", transit_days_min=1, transit_days_mode=1,
                                   transit_days_max=1))
     assert find_lane({"a": lane, "b": kr}, "KR", "road") is kr  # a home supplier asks for road
+
+
+# --- a fab's recorded days --------------------------------------------------------------------------
+def test_a_days_columns_are_what_the_fab_computed_each_day_bit_for_bit():
+    """DailySeries keeps use, stock and rationing; planned use, shortfall and output are derived
+    after the run. They must equal, to the bit, what the fab's day computed: d = sized use x
+    level, need = d x (1 - saving) while rationing, short = need - use, output = 100 x (1 -
+    dependent share x short / need), 100 when nothing was needed."""
+    rng = np.random.default_rng(7)
+    level = [float(x) for x in rng.uniform(0.5, 1.5, 400)] + [0.0] * 10
+    base, saving, dep = 3.7, 0.35, 0.6
+    series = DailySeries("f", "hf", "liquid", base, level, saving, dep)
+    expected = []
+    for day in range(len(level)):
+        d = base * level[day]
+        rationing = bool(rng.random() < 0.3)
+        on_hand = float(rng.uniform(0.0, 2.0 * d + 1e-3))
+        need = d * (1.0 - saving) if rationing else d
+        use = need if need <= on_hand else on_hand
+        short = need - use
+        pct = 100.0 * (1.0 - dep * short / need) if need > 0 else 100.0
+        series.record(use, on_hand - use, rationing)
+        expected.append((d, use, short, on_hand - use, rationing, pct))
+    cols = series.columns()
+    names = ["demand_t", "consumption_t", "shortfall_t", "inventory_t", "rationing", "production_pct"]
+    for i, name in enumerate(names):
+        assert cols[name].tolist() == [e[i] for e in expected], name
+    assert (cols["shortfall_t"] > 0).any() and (cols["production_pct"] == 100.0).any()
+    flat = DailySeries("f", "hf", "liquid", base)  # no output index: flat at the sized use
+    flat.record(1.0, 2.0, False)
+    assert flat.columns()["demand_t"].tolist() == [base]
 
 
 # --- a supplier's shared line ------------------------------------------------------------------------
