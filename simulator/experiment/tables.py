@@ -189,8 +189,13 @@ def _lapsed_t(lic, horizon_days: int) -> float:
 
 
 def month_grid(cal: Calendar) -> list:
-    months = pd.period_range(cal.start, cal.end, freq="M")
-    return [str(m) for m in months]
+    return list(_months(cal.start, cal.end))
+
+
+@lru_cache(maxsize=8)
+def _months(start, end) -> tuple:
+    """The run's months as text, once per calendar (pandas' period_range costs ~0.3 ms)."""
+    return tuple(str(m) for m in pd.period_range(start, end, freq="M"))
 
 
 def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: int,
