@@ -1,6 +1,6 @@
 """Calibrate the behavioural parameters on the calibration set (OBSERVED.md), nothing else.
 
-    python -m simulator calibrate [--replications 6] [--max-evaluations 90] [--write-config]
+    python -m simulator calibrate [--max-evaluations 90] [--chain 200] [--write-config]
 
 What is fitted, and why only this: the few parameters of behaviour that no input source pins,
 
@@ -31,13 +31,12 @@ carries. No row of the validation window (2019-07 to 2020-12) is used except the
 gives to size the Belgian route; the window is a forecast, reported by the backtest, never tuned to.
 
 The search is a bounded Nelder-Mead (scipy) on the parameters scaled to [0, 1] within their
-bounds. Around the best point the posterior exp(-loss / 2) is approximated by a normal (Laplace,
-Gauss-Newton): covariance = (J'J + I)^-1 in scaled units, J the Jacobian of the residuals by forward
-differences (one evaluation per parameter) and I a weak prior of one standard deviation per range.
-Its standard deviations say which parameters the calibration set pins down (identifiability).
-`calibration.json` holds all of it; `--write-config` also writes `configs/calibration/default.yaml`,
-from which every run draws the parameters per replication (`run.parameter_uncertainty`). The
-defaults in the other config files are then set to the fit by hand, each with "calibrated: OBSERVED.md".
+bounds, then (`--chain N`) a Metropolis chain from its fit (simulator/app/posterior.py); the lowest
+point of both is the fit. Around it the posterior exp(-loss / 2) is approximated by a normal
+(Laplace, Gauss-Newton): covariance = (J'J + I)^-1 in scaled units, J the residuals' Jacobian by
+forward differences and I a weak prior of one standard deviation per range; its standard
+deviations say which parameters the calibration set pins down. `--write-config` also writes
+configs/calibration/default.yaml (runs draw from it: `run.parameter_uncertainty`); set the others by hand.
 """
 from __future__ import annotations
 
@@ -55,6 +54,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 from scipy.optimize import minimize
 
+from simulator.app.posterior import importance_ensemble, laplace, metropolis
 from simulator.analysis.backtest import OBSERVED_DIR, Observation, load_observed, simulated
 from simulator.config.calendar import Calendar
 from simulator.config.calibrated import TIE, get_value, override_strings
@@ -65,8 +65,6 @@ SCENARIO = "lift_2023"
 CALIBRATION_FILE = OBSERVED_DIR / "calibration_set.csv"
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "configs" / "calibration" / "default.yaml"
 LOST_OUTPUT_SIGMA_PCT = 0.02  # "no measurable loss": 0.02 % of the fleet's output is one sigma
-JACOBIAN_STEP = 0.05  # forward-difference step, in units of each parameter's range
-PRIOR_PRECISION = 1.0  # weak prior: one standard deviation per range (scaled units)
 
 log = logging.getLogger(__name__)
 
@@ -150,45 +148,6 @@ def _values(z: np.ndarray) -> Dict[str, float]:
     return {q.key: q.low + float(np.clip(v, 0, 1)) * (q.high - q.low) for q, v in zip(parameters(), z)}
 
 
-def laplace(z: np.ndarray, r0: np.ndarray, evaluate) -> Tuple[np.ndarray, np.ndarray]:
-    """Gauss-Newton Jacobian of the residuals at `z` (scaled units, forward differences inward
-    from a bound) and the posterior covariance (J'J + prior)^-1, in scaled units."""
-    jac = np.zeros((len(r0), len(z)))
-    for k in range(len(z)):
-        step = JACOBIAN_STEP if z[k] + JACOBIAN_STEP <= 1 else -JACOBIAN_STEP
-        zk = z.copy()
-        zk[k] += step
-        jac[:, k] = (evaluate(zk) - r0) / step
-    cov = np.linalg.inv(jac.T @ jac + PRIOR_PRECISION * np.eye(len(z)))
-    return jac, cov
-
-
-def importance_ensemble(z: np.ndarray, cov: np.ndarray, loss, proposals: int, members: int,
-                        seed: int) -> Tuple[np.ndarray, np.ndarray, float]:
-    """Sampling importance resampling of the posterior exp(-loss / 2) (flat prior on the bounds):
-    `proposals` points from the Laplace normal N(z, cov) truncated to [0, 1] (rejection), each
-    weighted by exp(-loss / 2) / proposal density, then `members` resampled systematically. The
-    Laplace normal alone misses what bends the loss away from the fit, such as a parameter
-    region in which fabs lose output (a residual that is flat at the fit and rises past it).
-    Returns the members (scaled units), the proposals' weights and their effective sample size."""
-    rng = np.random.default_rng(seed)
-    points = []
-    while len(points) < proposals:
-        x = rng.multivariate_normal(z, cov, method="eigh")
-        if np.all((x >= 0) & (x <= 1)):
-            points.append(x)
-    points = np.array(points)
-    precision = np.linalg.inv(cov)
-    log_q = np.array([-0.5 * (x - z) @ precision @ (x - z) for x in points])
-    log_w = np.array([-0.5 * loss(x) for x in points]) - log_q
-    w = np.exp(log_w - log_w.max())
-    w /= w.sum()
-    ess = float(1.0 / np.sum(w ** 2))
-    positions = (rng.random() + np.arange(members)) / members
-    picks = np.minimum(np.searchsorted(np.cumsum(w), positions), proposals - 1)
-    return points[picks], w, ess
-
-
 def identifiability(cov_scaled: np.ndarray) -> Dict[str, dict]:
     """Per parameter: posterior sd as a share of its range and a verdict: pinned (< 10 %),
     weakly pinned (10-30 %), not pinned by the calibration set (> 30 %: the prior's range)."""
@@ -206,9 +165,12 @@ def identifiability(cov_scaled: np.ndarray) -> Dict[str, dict]:
 
 
 def calibrate(replications: int, max_evaluations: int, seed: int, workers: int = 0,
-              proposals: int = 48, members: int = 32, at: Dict[str, float] = None) -> dict:
-    """The fit (Nelder-Mead from the configs' defaults; or, with `at` (key -> value), that point
-    without a search), its Laplace posterior and an importance-resampled ensemble."""
+              proposals: int = 48, members: int = 32, at: Dict[str, float] = None,
+              chain: int = 0) -> dict:
+    """The fit (Nelder-Mead from the configs' defaults, or with `at` (key -> value) that point
+    without a search; then, with `chain`, the lowest point of a Metropolis chain of that many
+    steps from it: simulator/app/posterior.py), its Laplace posterior and an importance-resampled
+    ensemble."""
     observations = used_rows(load_observed(CALIBRATION_FILE))
     lows = np.array([q.low for q in parameters()])
     highs = np.array([q.high for q in parameters()])
@@ -230,8 +192,7 @@ def calibrate(replications: int, max_evaluations: int, seed: int, workers: int =
     t0 = time.perf_counter()
     z0 = (np.clip(x0, lows, highs) - lows) / (highs - lows)
     converged = _search(objective, z0, max_evaluations, at)
-    best = min(history, key=lambda h: h["loss"])
-    zb = np.array([(best[q.key] - q.low) / (q.high - q.low) for q in parameters()])
+    best, zb, accepted = _walk_on(history, resid, objective, chain)
     r0, fit, lost = residuals(_values(zb), observations, replications, seed, workers)
     jac, cov_z = laplace(zb, r0, resid)
     scale = highs - lows
@@ -245,6 +206,7 @@ def calibrate(replications: int, max_evaluations: int, seed: int, workers: int =
     return {"scenario": SCENARIO, "replications": replications, "seed": seed,
             "loss": float(r0 @ r0), "lost_output_pct": lost, "evaluations": len(history),
             "seconds": round(time.perf_counter() - t0, 1), "converged": converged,
+            "chain_steps": chain, "chain_accepted": accepted,
             "parameters": {q.name: {"key": q.key, "value": float(best[q.key]), "low": q.low,
                                     "high": q.high, "start": float(x0[i]),
                                     "sd": float(math.sqrt(cov[i, i])),
@@ -258,6 +220,23 @@ def calibrate(replications: int, max_evaluations: int, seed: int, workers: int =
             "jacobian_rows": [f"{f['period']} {f['material']} {f['origin']} {f['measure']}"
                               for f in fit] + ["fleet lost output"],
             "jacobian": jac.tolist(), "fit": fit, "history": history}
+
+
+def _walk_on(history: List[dict], resid, objective, chain: int) -> tuple:
+    """The search's fit; with `chain` > 0, the lowest point of it and a Metropolis chain of that
+    many steps from it (its Laplace normal sets the steps). Also: the moves the chain took."""
+    if chain <= 0:
+        return (*_best(history), 0)
+    _, z = _best(history)
+    r = resid(z)
+    accepted = metropolis(z, float(r @ r), laplace(z, r, resid)[1], objective, chain)[2]
+    return (*_best(history), accepted)
+
+
+def _best(history: List[dict]) -> Tuple[dict, np.ndarray]:
+    """The lowest point evaluated so far, and it in scaled units."""
+    best = min(history, key=lambda h: h["loss"])
+    return best, np.array([(best[q.key] - q.low) / (q.high - q.low) for q in parameters()])
 
 
 def _search(objective, z0: np.ndarray, max_evaluations: int, at: Dict[str, float] = None) -> bool:
@@ -316,6 +295,21 @@ def config_text(doc: dict, values: Dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _print_fit(doc: dict, members: int) -> None:
+    print(f"\nloss {doc['loss']:.3f}, fleet lost output {doc['lost_output_pct']:.3f} %, "
+          f"{doc['evaluations']} evaluations in {doc['seconds']} s (chain: {doc['chain_accepted']} "
+          f"of {doc['chain_steps']} steps taken); ensemble of {members} from "
+          f"{doc['ensemble_proposals']} proposals, effective size {doc['ensemble_effective_size']:.1f}")
+    for name, v in doc["parameters"].items():
+        flag = "  AT A BOUND" if v["at_bound"] else ""
+        ident = doc["identifiability"][name]
+        print(f"  {v['key']:<42} {v['value']:10.4g} sd {v['sd']:9.3g}  (bounds {v['low']:g} .. "
+              f"{v['high']:g}) {ident['verdict']}{flag}")
+    for row in doc["fit"]:
+        print(f"  {row['period']:<17} {row['material']:<12} {row['origin']:<3} {row['measure']:<10}"
+              f" observed {row['observed']:>12,.1f}  simulated {row['simulated_mean']:>12,.1f}")
+
+
 def main(argv: Sequence[str] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simulator calibrate",
                                  description="Fit the behavioural parameters to OBSERVED.md.")
@@ -329,6 +323,9 @@ def main(argv: Sequence[str] = None) -> int:
     ap.add_argument("--members", type=int, default=32, help="ensemble members kept")
     ap.add_argument("--at", type=Path, default=None,
                     help="a calibration.json: take its fit and skip the search (posterior only)")
+    ap.add_argument("--chain", type=int, default=0,
+                    help="then a Metropolis chain of this many steps from the fit; its lowest "
+                         "point becomes the fit (simulator/app/posterior.py; README: 200)")
     ap.add_argument("--write-config", action="store_true",
                     help=f"also write {CONFIG_FILE.relative_to(CONFIG_FILE.parents[2])} from the fit")
     args = ap.parse_args(argv)
@@ -336,10 +333,10 @@ def main(argv: Sequence[str] = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
 
-    for name, value in (("--replications", args.replications), ("--proposals", args.proposals),
-                        ("--members", args.members)):
-        if value < 1:
-            return refuse(f"{name} must be at least 1, got {value}")
+    for name, value, least in (("--replications", args.replications, 1), ("--chain", args.chain, 0),
+                               ("--proposals", args.proposals, 1), ("--members", args.members, 1)):
+        if value < least:
+            return refuse(f"{name} must be at least {least}, got {value}")
     if args.max_evaluations < 1 and args.at is None:
         return refuse(f"--max-evaluations must be at least 1, got {args.max_evaluations}")
     at = None
@@ -352,22 +349,11 @@ def main(argv: Sequence[str] = None) -> int:
         if missing:
             return refuse(f"--at {args.at}: no value for {', '.join(missing)}")
     doc = calibrate(args.replications, args.max_evaluations, args.seed, args.workers,
-                    args.proposals, args.members, at)
+                    args.proposals, args.members, at, args.chain)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "calibration.json"
     path.write_text(json.dumps(doc, indent=1))
-    print(f"\nloss {doc['loss']:.3f}, fleet lost output {doc['lost_output_pct']:.3f} %, "
-          f"{doc['evaluations']} evaluations in {doc['seconds']} s; ensemble of "
-          f"{args.members} from {args.proposals} proposals, effective size "
-          f"{doc['ensemble_effective_size']:.1f}")
-    for name, v in doc["parameters"].items():
-        flag = "  AT A BOUND" if v["at_bound"] else ""
-        ident = doc["identifiability"][name]
-        print(f"  {v['key']:<42} {v['value']:10.4g} sd {v['sd']:9.3g}  (bounds {v['low']:g} .. "
-              f"{v['high']:g}) {ident['verdict']}{flag}")
-    for row in doc["fit"]:
-        print(f"  {row['period']:<17} {row['material']:<12} {row['origin']:<3} {row['measure']:<10}"
-              f" observed {row['observed']:>12,.1f}  simulated {row['simulated_mean']:>12,.1f}")
+    _print_fit(doc, args.members)
     if args.write_config:  # the fit to three significant digits: set the defaults in configs/ to these
         values = {n: float(f"{v['value']:.3g}") for n, v in doc["parameters"].items()}
         CONFIG_FILE.parent.mkdir(parents=True, exist_ok=True)

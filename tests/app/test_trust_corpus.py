@@ -234,6 +234,7 @@ def test_a_bad_spec_is_refused_before_any_run(case, tmp_path, capsys):
     (["--replications", "0"], "--replications"),
     (["--max-evaluations", "-1"], "--max-evaluations"),
     (["--members", "0"], "--members"),
+    (["--chain", "-1"], "--chain"),
 ])
 def test_calibrate_refuses_nonsense_budgets(argv, needle, capsys):
     _refused(capsys, ["calibrate", *argv], needle)
