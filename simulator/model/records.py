@@ -109,7 +109,7 @@ class DailySeries:
     __slots__ = ("fab", "material", "grade", "base_use_t", "level", "ration_saving",
                  "dependent_share", "consumption_t", "inventory_t", "rationing")
 
-    def __init__(self, fab: str, material: str, grade: str, base_use_t: float = 0.0,
+    def __init__(self, fab: str, material: str, grade: str, base_use_t: float,
                  level: Optional[List[float]] = None, ration_saving: float = 0.0,
                  dependent_share: float = 1.0):
         self.fab, self.material, self.grade = fab, material, grade

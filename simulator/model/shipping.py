@@ -30,7 +30,7 @@ class Lane:
         return (c.transit_days_min + c.transit_days_mode + c.transit_days_max) / 3.0 + c.customs_days
 
     def sample_days(self, draws: "UniformBlock") -> float:
-        return self.days_at(draws.next()) if self.random else self.days_at(0.0)
+        return self.days_at(draws.next() if self.random else 0.0)
 
     def days_at(self, u: float) -> float:
         """The transit time at uniform draw `u` (ignored by a lane that takes none). It inverts
