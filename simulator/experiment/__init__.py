@@ -7,9 +7,7 @@ in replication order.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from simulator.experiment.parameter_draws import for_replication
 from simulator.experiment.kpi_inputs import KpiInputs
 from simulator.experiment.tables import tables_and_inputs
 from simulator.config.validation import validate
+from simulator.model.collector import collector_paused
 from simulator.model.world import World
 
 
@@ -53,21 +52,6 @@ def recorded_replication(params: Params, replication: int,
     records = World(params, replication).run()
     with collector_paused():
         return tables_and_inputs(params, records, replication, names)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: for reading a finished simulation's records. Its
-    objects are young, so a collection would walk all of them (a third of the cost of building
-    the tables), while reading them makes next to no cyclic garbage; what there is goes at the
-    first collection after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _worker_count(params: Params, replications: int, workers: Optional[int]) -> int:

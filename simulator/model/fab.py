@@ -87,7 +87,9 @@ class Fab:
                      cover_days: float, suppliers: List[Supplier]) -> None:
         nominal = np.array([s.nominal_t_per_month(grade, 0.0) for s in suppliers])
         shares = nominal / nominal.sum() if nominal.sum() > 0 else nominal
-        links = [SourceLink(s, grade, float(sh), s.nominal_lead_days(grade))
+        fab_share = daily_use_t / national_t_per_day  # of the line and of the finished goods
+        links = [SourceLink(self, s, grade, float(sh), s.nominal_lead_days(grade),
+                            s.register_buyer(self.id, grade, fab_share))
                  for s, sh in zip(suppliers, shares)]
         stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
                               self.conf.dependent_output_share.get(material, 1.0), links,
@@ -97,8 +99,8 @@ class Fab:
                                            stock.dependent_share)
         self.stocks[(material, grade)] = stock
         for link in links:
+            link.stock = stock
             self._links[(link.supplier.id, grade)] = link
-            link.supplier.register_buyer(self.id, grade, daily_use_t / national_t_per_day)
             self._warm_start_pipeline(stock, link)
 
     def _warm_start_pipeline(self, stock: MaterialStock, link: SourceLink) -> None:
@@ -112,7 +114,7 @@ class Fab:
             order = self._new_order(link, qty / n, ordered_day=arrive - lead, state=IN_TRANSIT)
             order.licence_id = "pre-start"
             order.exported_day = arrive - link.supplier.lanes[link.grade].mean_days
-            link.supplier.ship_in_transit(order, self, arrive)
+            link.supplier.ship_in_transit(order, link, arrive)
 
     # --- daily step (called by the world's clock) ---------------------------------------------
     def step(self, day: int) -> None:
@@ -194,7 +196,7 @@ class Fab:
             if one_in_flight and link.awaiting and link.supplier.licensed:
                 continue
             # the supplier accepts orders only up to max_backlog_days of its capacity
-            accepted = link.supplier.accepts_t(g, self.id, fab_share, day,
+            accepted = link.supplier.accepts_t(link.account, fab_share, day,
                                                self.sourcing.max_backlog_days)
             qty = min(wanted - position, accepted)
             if qty < policy.min_order_t:
@@ -275,7 +277,7 @@ class Fab:
         for this fab, which leaves at once."""
         lot_t = stock.daily_use_t * self.policy.max_lot_days
         if urgent:  # call off what the maker holds at once; the rest is made to order
-            held = min(qty, link.supplier.stock_for(link.grade, self.id))
+            held = min(qty, link.account.stock_t)  # what the maker holds for this fab
             if held >= self.policy.min_order_t:
                 # lots too: what the lane takes before an effective date leaves under the old
                 # licence, the rest waits at the gate for the new one
@@ -292,36 +294,27 @@ class Fab:
     def _lot(self, link: SourceLink, qty: float, day: int, urgent: bool = False) -> None:
         order = self._new_order(link, qty, float(day))
         order.urgent = urgent
-        link.supplier.place(order, self)
+        link.supplier.place(order, link)
 
-    def still_wants(self, order: Order) -> bool:
+    def still_wants(self, order: Order, link: SourceLink) -> bool:
         """A licence has come for `order`, which waited for it: does the buyer still want the lot?
         Yes while its stock share, the orders already under way with this source and the lot stay
         within the source's order-up-to level of the last review; a buyer that moved its share
         to qualified substitutes meanwhile lets the licence go unused (approval is not demand)."""
-        link = self._links[(order.supplier, order.grade)]
-        stock = self.stocks[(order.material, order.grade)]
+        stock = link.stock
         waiting = sum(o.quantity_t for o in link.awaiting.values())
         # under way with the lot: the open orders no longer waiting, and the lot itself (already
         # among them if it was released before, held at the gate for a new licence)
         under_way = link.open_t - waiting + (order.quantity_t if order.id in link.awaiting else 0.0)
         return link.share * stock.on_hand_t + under_way <= link.wanted_t + self.policy.min_order_t
 
-    def order_released(self, order: Order) -> None:
-        """The supplier holds a licence for `order`: it no longer waits."""
-        self._links[(order.supplier, order.grade)].awaiting.pop(order.id, None)
-
-    def receive(self, order: Order) -> None:
-        stock = self.stocks[(order.material, order.grade)]
-        link = self._links[(order.supplier, order.grade)]
+    def receive(self, order: Order, link: SourceLink) -> None:
+        stock = link.stock
         stock.on_hand_t += order.quantity_t
         link.closed(order)
         a = self.policy.lead_time_smoothing
         physical = order.arrived_day - order.released_day  # from licence (or order) to arrival
         link.lead_ewma_days = a * physical + (1 - a) * link.lead_ewma_days
-
-    def order_failed(self, order: Order) -> None:
-        self._links[(order.supplier, order.grade)].closed(order)
 
     # --- qualification of new suppliers ------------------------------------------------------
     def uses(self, supplier: Supplier) -> bool:

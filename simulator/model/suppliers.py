@@ -33,10 +33,8 @@ A supplier whose `programme` is set is dormant until a timeline event starts tha
 """
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
-from typing import TYPE_CHECKING, Callable, Dict, Generator, Optional
+from typing import TYPE_CHECKING, Dict, Generator, Optional
 
 import numpy as np
 import simpy
@@ -47,86 +45,14 @@ from simulator.config.params import MaterialConf, SupplierConf, WorldConf
 from simulator.config.world import lane_mode
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
                                      Order, Recorder)
+from simulator.model.production import Account, CapacityRamp, FairLine
 from simulator.model.shipping import Lane, UniformBlock, find_lane
 
-if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
-    from simulator.model.fab import Fab
+if TYPE_CHECKING:  # a buyer's link imports this module; the annotation alone needs the class
+    from simulator.model.supply_links import SourceLink
 
 STOCK_TOLERANCE_T = 1e-9
 NO_DISPATCH_LIMIT = 1e9  # a dispatch_factor this large means the lane takes any call-off at once
-
-
-class CapacityRamp:
-    """Piecewise-linear added capacity (t/month) over calendar days; flat outside its dates.
-    Evaluated on plain floats (bisect), as np.interp on a scalar costs more than the lookup."""
-
-    def __init__(self, ramp: Dict[str, float], cal: Calendar):
-        points = sorted((float(cal.day(d)), float(v)) for d, v in ramp.items())
-        self.days = [p[0] for p in points]
-        self.values = [p[1] for p in points]
-
-    def at(self, day: float) -> float:
-        days = self.days
-        if not days or day < days[0]:
-            return 0.0
-        if day >= days[-1]:
-            return self.values[-1]
-        i = bisect.bisect_right(days, day)  # days[i - 1] <= day < days[i]
-        d0, d1, v0, v1 = days[i - 1], days[i], self.values[i - 1], self.values[i]
-        return v0 + (v1 - v0) * (day - d0) / (d1 - d0)
-
-
-class FairLine:
-    """One grade's production line shared by buyers by weight, work-conserving: lots are served
-    in order of their finish tags, tag = max(line's virtual time, buyer's last tag) + q / weight,
-    the virtual time being the tag of the lot in service (self-clocked fair queueing).
-
-    The line is driven by callbacks, not a SimPy process: one timeout per lot, at whose end the
-    next lot starts and the finished lot's continuation `then(value)` runs."""
-
-    def __init__(self, env: simpy.Environment, supplier: "Supplier", grade: str):
-        self.env = env
-        self.supplier = supplier
-        self.grade = grade
-        self._queue: list = []  # heap of (tag, sequence, quantity, then, value)
-        self._last_tag: Dict[str, float] = {}
-        self._virtual = 0.0
-        self._serving = False
-        self._sequence = 0
-
-    def make(self, buyer: str, weight: float, quantity_t: float, then: Callable, value) -> None:
-        """Queue `quantity_t` for `buyer`; `then(value)` runs when it is made."""
-        tag = max(self._virtual, self._last_tag.get(buyer, 0.0)) + quantity_t / weight
-        self._last_tag[buyer] = tag
-        self._sequence += 1
-        heapq.heappush(self._queue, (tag, self._sequence, quantity_t, then, value))
-        if not self._serving:
-            self._serving = True
-            self._next()
-
-    def _next(self) -> None:
-        if not self._queue:
-            self._serving = False
-            return
-        lot = heapq.heappop(self._queue)
-        self._virtual = lot[0]
-        self._start(lot)
-
-    def _start(self, lot) -> None:
-        env = self.env
-        capacity = self.supplier.capacity_t_per_day(self.grade, env.now)
-        if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
-            env.timeout(1.0, lot).callbacks.append(self._retry)
-            return
-        env.timeout(lot[2] / capacity, lot).callbacks.append(self._finished)
-
-    def _retry(self, event) -> None:
-        self._start(event._value)
-
-    def _finished(self, event) -> None:
-        _, _, _, then, value = event._value
-        self._next()  # the line moves on to its next lot before the buyer hears of this one
-        then(value)
 
 
 class Supplier:
@@ -153,11 +79,9 @@ class Supplier:
         modes = {g: lane_mode(world, conf.origin, material.grades[g].mode) for g in self.grades}
         self.lanes = {g: find_lane(lanes, conf.origin, mode) for g, mode in modes.items()}
         self.active_from: Optional[float] = None if conf.programme else -math.inf
-        self.backlog_t: Dict[tuple, float] = {}  # (grade, fab) -> accepted, not yet made
-        # finished goods for the buyers per grade, set aside per buyer: (grade, fab) -> tonnes
+        # finished goods for the buyers per grade, set aside per buyer in its account
         self._stock_days_of_flow = {g: conf.finished_stock_days * pre_shock * mix / DAYS_PER_MONTH
                                     for g, mix in self.grades.items()}
-        self.stock_t: Dict[tuple, float] = {}
         # call-offs of held goods leave no faster than the lane takes them: t/day per grade
         unbounded = conf.dispatch_factor >= NO_DISPATCH_LIMIT
         self._dispatch_t_per_day = {g: math.inf if unbounded
@@ -166,18 +90,13 @@ class Supplier:
         self._dispatch_free: Dict[str, float] = {}  # grade -> when the lane is free for the next lot
         self._feedstock = conf.feedstock if conf.feedstock.origin and conf.feedstock.t_per_t > 0 \
             else None
-        self._allocation: Dict[tuple, float] = {}  # (grade, fab) -> share of the line
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
 
-    def stock_for(self, grade: str, fab: str) -> float:
-        """Finished goods set aside for `fab` that could leave at once."""
-        return self.stock_t.get((grade, fab), 0.0)
-
-    def register_buyer(self, fab: str, grade: str, fab_share: float) -> None:
-        """Allocate `fab` its part of the line and of the finished goods (its share of national
-        demand)."""
-        self._allocation[(grade, fab)] = fab_share
-        self.stock_t[(grade, fab)] = self._stock_days_of_flow.get(grade, 0.0) * fab_share
+    def register_buyer(self, fab: str, grade: str, fab_share: float) -> Account:
+        """Open `fab`'s account: its part of the line and of the finished goods (its share of
+        national demand)."""
+        return Account(fab, grade, fab_share, self._stock_days_of_flow.get(grade, 0.0) * fab_share,
+                       self._lines[grade], self.lanes[grade])
 
     def start_programme(self, name: str) -> bool:
         """Timeline event: if this supplier belongs to programme `name` and is dormant, it starts
@@ -210,18 +129,15 @@ class Supplier:
             return self._flat_capacity * mix
         return (self._headroom_t_per_month + self.ramp.at(day)) * mix / DAYS_PER_MONTH
 
-    def accepts_t(self, grade: str, fab: str, fab_share: float, day: float,
+    def accepts_t(self, account: Account, fab_share: float, day: float,
                   max_backlog_days: float) -> float:
-        """How much more it takes on from `fab`: under allocation a supplier commits at most
-        `max_backlog_days` of its capacity ahead, shared among buyers pro rata to their normal
-        purchases (`fab_share` of national demand), less what it has accepted from `fab` and not
-        yet made. Without the pro-rata split, whichever fab ordered first would take it all."""
-        limit = max_backlog_days * self.capacity_t_per_day(grade, day) * fab_share
-        return max(0.0, limit - self.backlog_t.get((grade, fab), 0.0))
-
-    def _book(self, order: Order, sign: float) -> None:
-        key = (order.grade, order.fab)
-        self.backlog_t[key] = self.backlog_t.get(key, 0.0) + sign * order.quantity_t
+        """How much more it takes on from the buyer of `account`: under allocation a supplier
+        commits at most `max_backlog_days` of its capacity ahead, shared among buyers pro rata to
+        their normal purchases (`fab_share` of national demand), less what it has accepted from
+        the buyer and not yet made. Without the pro-rata split, whichever fab ordered first would
+        take it all."""
+        limit = max_backlog_days * self.capacity_t_per_day(account.grade, day) * fab_share
+        return max(0.0, limit - account.backlog_t)
 
     def nominal_lead_days(self, grade: str) -> float:
         """Order-to-arrival time with an idle line and no licence wait (used to seed expectations):
@@ -234,56 +150,56 @@ class Supplier:
     # together, or (under it) one to the gate, where the licence is checked, and one for transit.
     # Only an order that must wait for a licence runs as a process.
 
-    def place(self, order: Order, fab: Fab) -> None:
-        """Take `order` from `fab`: book it into the backlog at once (buyers reviewing the same
-        day see it), then obtain its licence (if Japanese) and put it on the line."""
-        self._book(order, +1.0)
+    def place(self, order: Order, link: SourceLink) -> None:
+        """Take `order` from the buyer of `link`: book it into the backlog at once (buyers
+        reviewing the same day see it), then obtain its licence (if Japanese) and put it on the
+        line."""
+        link.account.backlog_t += order.quantity_t
         if not self.licensed:
-            self._release(order, fab, None)
+            self._release(order, link, None)
             return
         lic = self.authority.held_now(order)
         if lic is None:
-            self.env.process(self._await_licence(order, fab))
+            self.env.process(self._await_licence(order, link))
         else:
-            self._release(order, fab, lic)
+            self._release(order, link, lic)
 
-    def _await_licence(self, order: Order, fab: Fab) -> Generator:
+    def _await_licence(self, order: Order, link: SourceLink) -> Generator:
         lic = yield from self.authority.obtain(order)
         if lic is None:
-            self._end(order, fab, DENIED, "licence denied")
+            self._end(order, link, DENIED, "licence denied")
             return
-        if self._unwanted(order, fab, lic):
+        if self._unwanted(order, link, lic):
             return
-        self._release(order, fab, lic)
+        self._release(order, link, lic)
 
-    def _unwanted(self, order: Order, fab: Fab, lic) -> bool:
+    def _unwanted(self, order: Order, link: SourceLink, lic) -> bool:
         """Approval is not demand: a buyer that switched away while the licence was pending calls
         off only what it still wants; the rest ends here, cancelled."""
-        if fab.still_wants(order):
+        if link.fab.still_wants(order, link):
             return False
-        self._end(order, fab, CANCELLED, f"licence {lic.id} came after the buyer switched")
+        self._end(order, link, CANCELLED, f"licence {lic.id} came after the buyer switched")
         return True
 
-    def _release(self, order: Order, fab: Fab, lic) -> None:
+    def _release(self, order: Order, link: SourceLink, lic) -> None:
         """The order may be made: from the buyer's finished goods if it is urgent and they cover
         it, else on the line."""
-        env = self.env
         if lic is not None:
             order.licence_id = lic.id
-            fab.order_released(order)
-        order.released_day = env.now
+            link.released(order)
+        order.released_day = self.env.now
         order.state = IN_PRODUCTION
-        held = (order.grade, order.fab)
-        if order.urgent and self.stock_t.get(held, 0.0) >= order.quantity_t - STOCK_TOLERANCE_T:
+        account = link.account
+        if order.urgent and account.stock_t >= order.quantity_t - STOCK_TOLERANCE_T:
             # served from finished goods; the line makes the quantity back into stock
-            self.stock_t[held] -= order.quantity_t
-            self._book(order, -1.0)
-            self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
-                                          self._restocked, (held, order.quantity_t))
-            self._dispatch((order, fab, lic))
+            account.stock_t -= order.quantity_t
+            account.backlog_t -= order.quantity_t
+            account.line.make(order.fab, account.allocation, order.quantity_t, self._restocked,
+                              (account, order.quantity_t))
+            self._dispatch((order, link, lic))
         else:
-            self._lines[order.grade].make(order.fab, self._allocation[held], order.quantity_t,
-                                          self._made, (order, fab, lic))
+            account.line.make(order.fab, account.allocation, order.quantity_t, self._made,
+                              (order, link, lic))
 
     def _dispatch(self, value) -> None:
         """Held goods called off: the lot leaves the gate once the lane has taken it (lots queue
@@ -302,8 +218,8 @@ class Supplier:
     def _restocked(self, value) -> None:
         # made back on the line as a standard product; the production lead time is what a new
         # order waits (scheduling, quality release), not the flow of a running line
-        held, quantity_t = value
-        self.stock_t[held] += quantity_t
+        account, quantity_t = value
+        account.stock_t += quantity_t
         self._import_feedstock(quantity_t)
 
     def _import_feedstock(self, quantity_t: float) -> None:
@@ -314,13 +230,13 @@ class Supplier:
                                       crude * self.unit_value_usd_per_t)
 
     def _made(self, value) -> None:
-        order, fab, lic = value
-        self._book(order, -1.0)
+        order, link, lic = value
+        link.account.backlog_t -= order.quantity_t
         self._import_feedstock(order.quantity_t)
         lead = self.conf.production_lead_days
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
             order.exported_day = self.env.now + lead
-            transit = self.lanes[order.grade].sample_days(self._draws)
+            transit = link.account.lane.sample_days(self._draws)
             self.env.timeout(lead + transit, value).callbacks.append(self._arrived)
         else:
             self.env.timeout(lead, value).callbacks.append(self._at_gate)
@@ -331,60 +247,60 @@ class Supplier:
     def _gate(self, value) -> None:
         """A licensed order at the gate: export if its licence still permits, else lapse (an
         expired contract) or apply again (revoked, or an exporter / pair licence run out)."""
-        order, fab, lic = value
+        order, link, lic = value
         if lic is not None and not self.authority.permits(lic, self.env.now):
             if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
-                self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                self._end(order, link, LAPSED, f"licence {lic.id} expired before export")
                 return
-            self.env.process(self._relicense(order, fab, lic))
+            self.env.process(self._relicense(order, link, lic))
             return
-        self._export(order, fab, lic)
+        self._export(order, link, lic)
 
-    def _relicense(self, order: Order, fab: Fab, lic) -> Generator:
+    def _relicense(self, order: Order, link: SourceLink, lic) -> Generator:
         while not self.authority.permits(lic, self.env.now):
             if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
-                self._end(order, fab, LAPSED, f"licence {lic.id} expired before export")
+                self._end(order, link, LAPSED, f"licence {lic.id} expired before export")
                 return
             # revoked by a regime change, or an exporter / pair licence that ran out while the
             # lot was made: the renewal (or the new regime's licence) covers it
             lic = yield from self.authority.obtain(order)
             if lic is None:
-                self._end(order, fab, DENIED, "licence denied")
+                self._end(order, link, DENIED, "licence denied")
                 return
-            if self._unwanted(order, fab, lic):
+            if self._unwanted(order, link, lic):
                 return
             order.licence_id = lic.id
-        self._export(order, fab, lic)
+        self._export(order, link, lic)
 
-    def _export(self, order: Order, fab: Fab, lic) -> None:
+    def _export(self, order: Order, link: SourceLink, lic) -> None:
         if lic is not None:
             lic.used_t += order.quantity_t
         order.state = IN_TRANSIT
         order.exported_day = self.env.now
-        transit = self.lanes[order.grade].sample_days(self._draws)
-        self.env.timeout(transit, (order, fab, lic)).callbacks.append(self._arrived)
+        transit = link.account.lane.sample_days(self._draws)
+        self.env.timeout(transit, (order, link, lic)).callbacks.append(self._arrived)
 
     def _arrived(self, event) -> None:
-        order, fab, _ = event._value
+        order, link, _ = event._value
         order.state = DELIVERED
         order.arrived_day = self.env.now
-        fab.receive(order)
+        link.fab.receive(order, link)
 
-    def ship_in_transit(self, order: Order, fab: Fab, arrive_in_days: float) -> None:
+    def ship_in_transit(self, order: Order, link: SourceLink, arrive_in_days: float) -> None:
         """An order already on its way when the run starts (the warm-start pipeline)."""
         order.released_day = order.ordered_day
-        self.env.timeout(arrive_in_days, (order, fab, None)).callbacks.append(self._arrived)
+        self.env.timeout(arrive_in_days, (order, link, None)).callbacks.append(self._arrived)
 
-    def _end(self, order: Order, fab: Fab, state: str, detail: str) -> None:
+    def _end(self, order: Order, link: SourceLink, state: str, detail: str) -> None:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade
-            self._book(order, -1.0)
+            link.account.backlog_t -= order.quantity_t
         order.state = state
         order.ended_day = self.env.now
         self.rec.event(self.env.now, self.id, f"order_{state}", material=order.material,
                        grade=order.grade, origin=self.origin, supplier=self.id, fab=order.fab,
                        licence_id=order.licence_id, order_id=order.id,
                        quantity_t=order.quantity_t, detail=detail)
-        fab.order_failed(order)
+        link.closed(order)
 
 
 def settle_orders(orders, horizon_days: float) -> None:

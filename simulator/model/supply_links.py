@@ -4,18 +4,28 @@ move them are the fab's (fab.py); these hold state and answer small questions ab
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
+from simulator.model.production import Account
 from simulator.model.records import AWAITING_LICENCE, DailySeries, Order
 from simulator.model.suppliers import Supplier
 
+if TYPE_CHECKING:  # the fab imports this module; the annotation alone needs the class
+    from simulator.model.fab import Fab
+
 
 class SourceLink:
-    """The fab's relationship with one supplier for one grade."""
+    """The fab's relationship with one supplier for one grade. The supplier's side of it (its
+    book with the fab) is `account`; an order carries its link through the supplier, so both
+    ends reach their state without a lookup."""
 
-    def __init__(self, supplier: Supplier, grade: str, share: float, lead_days: float):
+    def __init__(self, fab: Fab, supplier: Supplier, grade: str, share: float, lead_days: float,
+                 account: Account):
+        self.fab = fab
         self.supplier = supplier
+        self.account = account
         self.grade = grade
+        self.stock: MaterialStock = None  # type: ignore[assignment]  # set once the stock exists
         self.share = share
         self.lead_ewma_days = lead_days
         self.open: Dict[str, Order] = {}
@@ -54,6 +64,10 @@ class SourceLink:
         self.open_t += order.quantity_t
         if order.state == AWAITING_LICENCE and self.supplier.licensed:
             self.awaiting[order.id] = order
+
+    def released(self, order: Order) -> None:
+        """The supplier holds a licence for `order`: it no longer waits."""
+        self.awaiting.pop(order.id, None)
 
     def closed(self, order: Order) -> None:
         del self.open[order.id]

@@ -10,13 +10,13 @@ same-day ordering is fixed (events first) rather than left to the event queue.
 """
 from __future__ import annotations
 
-import gc
 from typing import Dict, Generator
 
 import simpy
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.demand import national_demand_t_per_month, output_index
+from simulator.model.collector import collector_paused
 from simulator.model.fab import Fab
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import Params
@@ -30,6 +30,10 @@ from simulator.model.timeline import Timeline
 
 class World:
     def __init__(self, p: Params, replication: int):
+        with collector_paused():  # the warm-start pipeline alone makes thousands of orders
+            self._build(p, replication)
+
+    def _build(self, p: Params, replication: int) -> None:
         self.p = p
         self.replication = replication
         self.cal = Calendar(p.run.start_date, p.run.end_date)
@@ -86,16 +90,7 @@ class World:
 
     def run(self) -> Recorder:
         self.env.process(self._clock())
-        # A run keeps ~10^5 records alive; CPython's cyclic collector would rescan all of them at
-        # each full pass, a cost that grows faster than the run (13 % of a replication, 31 % with
-        # four times the fabs: issue 8). The model's objects are freed by reference counting; the
-        # few cycles SimPy's processes leave are collected after the run.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():  # see collector.py
             self.env.run(until=self.cal.horizon_days)
-        finally:
-            if collecting:
-                gc.enable()
-        settle_orders(self.rec.orders, self.cal.horizon_days)
+            settle_orders(self.rec.orders, self.cal.horizon_days)
         return self.rec

@@ -124,7 +124,7 @@ def test_a_line_is_shared_by_weight_and_idles_for_no_one():
     """Buyer A (weight 0.75) and B (0.25) each queue two lots of 10 t at time 0 on a 10 t/day line:
     fair queueing tags A 13.3, 26.7 and B 40, 80, so A's lots finish at 1 and 2, B's at 3 and 4;
     a lone buyer later gets the whole line."""
-    from simulator.model.suppliers import FairLine
+    from simulator.model.production import FairLine
 
     env = simpy.Environment()
 
