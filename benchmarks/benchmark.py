@@ -40,7 +40,8 @@ from simulator.experiment import map_replications, run_replication  # noqa: E402
 from simulator.experiment.parameter_draws import for_replication  # noqa: E402
 from simulator.experiment.tables import build_tables  # noqa: E402
 from simulator.store.run_dir import KEEP_TABLES  # noqa: E402
-from simulator.model.world import World  # noqa: E402
+from simulator.model.collector import collector_paused  # noqa: E402
+from simulator.model.world import World, run_world  # noqa: E402
 
 SCENARIO = "lift_2023"  # the whole history: curbs, special bulk, the lift
 
@@ -93,8 +94,9 @@ def model_cost(p: Params, reps: int) -> Dict[str, float]:
     for r in range(reps):
         q = for_replication(p, r)  # its draw of the calibrated parameters, as a run's worker has it
         t0 = time.perf_counter()
-        world = World(q, r)
-        rec = world.run()
+        with collector_paused():  # as run_world has it, keeping the world for its event count
+            world = World(q, r)
+            rec = world.run()
         t1 = time.perf_counter()
         build_tables(q, rec, r)
         t2 = time.perf_counter()
@@ -164,7 +166,7 @@ def slope(xs: List[float], ys: List[float]) -> float:
 
 
 def sim_seconds(p: Params) -> float:
-    return median_time(lambda: World(p, 0).run(), 3)
+    return median_time(lambda: run_world(p, 0), 3)
 
 
 # --- whole runs ------------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def small_figures(p: Params, args, cores: int) -> None:
         # beside the same replication, simulation only: what the worker adds is the difference
         summary, sim0 = paired_medians(
             lambda: replicate(p, 0, Path(tmp), KEEP_TABLES["summary"]),
-            lambda: World(for_replication(p, 0), 0).run(), 7)
+            lambda: run_world(for_replication(p, 0), 0), 7)
     line("  ... + stored + KPIs (what a run's worker does)", f"{worker:.3f} s")
     line("  ... the worker with keep_tables=summary / simulation", f"{summary:.3f} s / "
          f"{sim0:.3f} s = {summary / sim0:.2f}x", "<= 1.2x", summary / sim0 <= 1.2)
