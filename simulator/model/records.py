@@ -25,7 +25,7 @@ CANCELLED = "cancelled"  # licensed after its buyer had switched away: the buyer
 ORDER_STATES = (AWAITING_LICENCE, IN_PRODUCTION, IN_TRANSIT, DELIVERED, LAPSED, DENIED, CANCELLED)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, init=False)
 class Order:
     """One contract: a quantity of one grade from one supplier to one fab, shipped as one lot."""
     id: str
@@ -44,6 +44,28 @@ class Order:
     ended_day: float = NaN  # day it lapsed or was denied
     released_day: float = NaN  # its licence was obtained (or, outside licensing, it was ordered)
     urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
+
+    def __init__(self, id: str, fab: str, supplier: str, origin: str, material: str, grade: str,
+                 quantity_t: float, value_usd: float, ordered_day: float,
+                 state: str = AWAITING_LICENCE) -> None:
+        # written out, not generated: mypyc compiles this one, while a dataclass's generated
+        # __init__ runs as interpreted code (3 % of a compiled replication: issue 18)
+        self.id = id
+        self.fab = fab
+        self.supplier = supplier
+        self.origin = origin
+        self.material = material
+        self.grade = grade
+        self.quantity_t = quantity_t
+        self.value_usd = value_usd
+        self.ordered_day = ordered_day
+        self.state = state
+        self.licence_id = ""
+        self.exported_day = NaN
+        self.arrived_day = NaN
+        self.ended_day = NaN
+        self.released_day = NaN
+        self.urgent = False
 
 
 @dataclass(eq=False, slots=True)
