@@ -5,7 +5,7 @@ The book (`Account`) is what the supplier keeps per buyer and grade: the buyer's
 and of the finished goods, what it has accepted and not yet made, the goods it holds for the
 buyer, and the line and lane the buyer's lots use. The buyer's link (supply_links.py) holds its
 account, so an order reaches its book, line and lane through attributes rather than lookups by
-(grade, fab) key (a fifth of a compiled replication went to dictionary lookups: issue 18).
+(grade, fab) key (dictionary lookups were a tenth of a compiled replication: issue 18).
 """
 from __future__ import annotations
 

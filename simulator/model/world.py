@@ -89,6 +89,8 @@ class World:
             yield self.env.timeout(1)
 
     def run(self) -> Recorder:
+        """Run to the horizon; returns the run's records, handed over (Recorder.hand_over: the
+        world's own recorder is left empty)."""
         with collector_paused():  # see collector.py; from the first object the run makes on
             self.env.process(self._clock())
             self.env.run(until=self.cal.horizon_days)
