@@ -171,7 +171,8 @@ class Fab:
                                self.sourcing.elasticity[m],
                                [home_bias if s.home else 1.0 for s in suppliers])
         national = stock.national_t_per_day
-        target = cap_shares(target, [s.capacity_t_per_day(g, day) / national for s in suppliers])
+        capacities = [s.capacity_t_per_day(g, day) for s in suppliers]  # once a review (t/day)
+        target = cap_shares(target, [c / national for c in capacities])
         step = policy.review_period_days / policy.switching_adjustment_days \
             if policy.switching_adjustment_days > 0 else 1.0
         shares = self._contracted(links, adjust_shares([l.share for l in links], target, step), day)
@@ -185,7 +186,7 @@ class Fab:
                                           + policy.risk_cover_days * risk * licensed)
         one_in_flight = regime != "bulk" and policy.one_application_in_flight
         fab_share = stock.daily_use_t / national
-        for link, share, wait in zip(links, shares, waits):
+        for link, share, wait, capacity in zip(links, shares, waits, capacities):
             link.share = share
             # each source has its own order-up-to position: its share of the stock target over
             # its own expected lead time, less its share of stock on hand and its open orders
@@ -196,7 +197,7 @@ class Fab:
             if one_in_flight and link.awaiting and link.supplier.licensed:
                 continue
             # the supplier accepts orders only up to max_backlog_days of its capacity
-            accepted = link.supplier.accepts_t(link.account, fab_share, day,
+            accepted = link.supplier.accepts_t(link.account, capacity, fab_share,
                                                self.sourcing.max_backlog_days)
             qty = min(wanted - position, accepted)
             if qty < policy.min_order_t:

@@ -129,14 +129,14 @@ class Supplier:
             return self._flat_capacity * mix
         return (self._headroom_t_per_month + self.ramp.at(day)) * mix / DAYS_PER_MONTH
 
-    def accepts_t(self, account: Account, fab_share: float, day: float,
+    def accepts_t(self, account: Account, capacity_t_per_day: float, fab_share: float,
                   max_backlog_days: float) -> float:
         """How much more it takes on from the buyer of `account`: under allocation a supplier
-        commits at most `max_backlog_days` of its capacity ahead, shared among buyers pro rata to
-        their normal purchases (`fab_share` of national demand), less what it has accepted from
-        the buyer and not yet made. Without the pro-rata split, whichever fab ordered first would
-        take it all."""
-        limit = max_backlog_days * self.capacity_t_per_day(account.grade, day) * fab_share
+        commits at most `max_backlog_days` of its capacity ahead (`capacity_t_per_day` today, as
+        the buyer's review has it), shared among buyers pro rata to their normal purchases
+        (`fab_share` of national demand), less what it has accepted from the buyer and not yet
+        made. Without the pro-rata split, whichever fab ordered first would take it all."""
+        limit = max_backlog_days * capacity_t_per_day * fab_share
         return max(0.0, limit - account.backlog_t)
 
     def nominal_lead_days(self, grade: str) -> float:
