@@ -89,7 +89,7 @@ class Fab:
         shares = nominal / nominal.sum() if nominal.sum() > 0 else nominal
         fab_share = daily_use_t / national_t_per_day  # of the line and of the finished goods
         links = [SourceLink(self, s, grade, float(sh), s.nominal_lead_days(grade),
-                            s.register_buyer(self.id, grade, fab_share))
+                            s.register_buyer(grade, fab_share))
                  for s, sh in zip(suppliers, shares)]
         stock = MaterialStock(material, grade, daily_use_t, national_t_per_day, cover_days,
                               self.conf.dependent_output_share.get(material, 1.0), links,
@@ -113,7 +113,7 @@ class Fab:
             arrive = (j + 0.5) * lead / n
             order = self._new_order(link, qty / n, ordered_day=arrive - lead, state=IN_TRANSIT)
             order.licence_id = "pre-start"
-            order.exported_day = arrive - link.supplier.lanes[link.grade].mean_days
+            order.exported_day = arrive - link.account.lane.mean_days
             link.supplier.ship_in_transit(order, link, arrive)
 
     # --- daily step (called by the world's clock) ---------------------------------------------

@@ -96,12 +96,9 @@ class FairLine:
 
 
 class Account:
-    """A supplier's book with one buyer (`fab`) for one grade."""
+    """A supplier's book with one buyer for one grade (the buyer's link holds it)."""
 
-    def __init__(self, fab: str, grade: str, allocation: float, stock_t: float, line: FairLine,
-                 lane: Lane):
-        self.fab = fab
-        self.grade = grade
+    def __init__(self, allocation: float, stock_t: float, line: FairLine, lane: Lane):
         self.allocation = allocation  # the buyer's share of the line (its share of national demand)
         self.backlog_t = 0.0  # accepted from the buyer, not yet made
         self.stock_t = stock_t  # finished goods set aside for the buyer

@@ -92,10 +92,10 @@ class Supplier:
             else None
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
 
-    def register_buyer(self, fab: str, grade: str, fab_share: float) -> Account:
-        """Open `fab`'s account: its part of the line and of the finished goods (its share of
-        national demand)."""
-        return Account(fab, grade, fab_share, self._stock_days_of_flow.get(grade, 0.0) * fab_share,
+    def register_buyer(self, grade: str, fab_share: float) -> Account:
+        """Open a buyer's account for `grade`: its part of the line and of the finished goods
+        (`fab_share`, its share of national demand)."""
+        return Account(fab_share, self._stock_days_of_flow.get(grade, 0.0) * fab_share,
                        self._lines[grade], self.lanes[grade])
 
     def start_programme(self, name: str) -> bool:
