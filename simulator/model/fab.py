@@ -52,6 +52,7 @@ from typing import Callable, Dict, Generator, List, Optional
 import numpy as np
 import simpy
 
+from simulator.model.engine import call_later, timeout
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import FabConf, FabPolicyConf, SourcingConf
 from simulator.model.records import AWAITING_LICENCE, IN_TRANSIT, Order, Recorder
@@ -335,12 +336,12 @@ class Fab:
         factor = self.conf.qualification_time_factor
         if q.emergency_share > 0:  # a short trial for the less critical steps runs alongside
             trial = self._gamma_days(rng, q.emergency_days * factor, q.cv)
-            self.env.timeout(trial, supplier).callbacks.append(self._trial_passed)
+            call_later(self.env, trial, supplier, self._trial_passed)
         mean = q.mean_days * factor
         attempt = 0
         while True:
             attempt += 1
-            yield self.env.timeout(self._gamma_days(rng, mean, q.cv))
+            yield timeout(self.env, self._gamma_days(rng, mean, q.cv))
             if rng.random() < q.success_prob:
                 break
             self.rec.event(self.env.now, self.id, "qualification_failed", material=supplier.material,
@@ -361,8 +362,7 @@ class Fab:
             return float(rng.gamma(shape, mean / shape))
         return mean
 
-    def _trial_passed(self, event) -> None:
-        supplier = event._value
+    def _trial_passed(self, supplier: Supplier) -> None:
         for g in supplier.grades:
             link = self._links.get((supplier.id, g))
             if link is not None and link.trial_day is None:

@@ -40,6 +40,7 @@ import numpy as np
 import simpy
 
 from simulator.config.params import LicensingConf, RegimeConf
+from simulator.model.engine import timeout
 from simulator.model.records import Licence, Order, Recorder
 
 BULK = "bulk"
@@ -274,7 +275,7 @@ class LicensingAuthority:
     def _review(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> Generator:
         env = self.env
         try:
-            yield env.timeout(lic.documents * conf.document_prep_days_per_doc)
+            yield timeout(env, lic.documents * conf.document_prep_days_per_doc)
             lic.submitted_day = env.now
             with (self.reviewers.request() if conf.uses_reviewers else _NoReviewer()) as req:
                 if req is not None:
@@ -296,7 +297,7 @@ class LicensingAuthority:
         p_round = 1.0 - (1.0 - q) ** lic.documents  # some document of the file is found wanting
         while lic.rerequests < conf.max_rerequests and rng.random() < p_round:
             t = rng.uniform(0.0, clock)
-            yield env.timeout(t)
+            yield timeout(env, t)
             clock -= t
             elapsed += t
             lic.rerequests += 1
@@ -304,11 +305,11 @@ class LicensingAuthority:
                            grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
                            order_id=lic.order_list, detail=f"round {lic.rerequests}")
             if conf.rerequest_response_days_mean > 0:
-                yield env.timeout(rng.exponential(conf.rerequest_response_days_mean))
+                yield timeout(env, rng.exponential(conf.rerequest_response_days_mean))
             restart = conf.rerequest_clock_restart_fraction * elapsed
             clock += restart
             elapsed -= restart
-        yield env.timeout(clock)
+        yield timeout(env, clock)
 
     def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> None:
         now = self.env.now
@@ -351,7 +352,7 @@ class LicensingAuthority:
                 waiting.succeed()
 
     def _expire(self, lic: Licence) -> Generator:
-        yield self.env.timeout(max(0.0, lic.valid_until - self.env.now))
+        yield timeout(self.env, max(0.0, lic.valid_until - self.env.now))
         if not math.isnan(lic.revoked_day):
             return
         if lic.scope == "contract" and lic.used_t >= lic.quantity_t - QUANTITY_TOLERANCE_T:

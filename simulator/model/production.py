@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Dict
 import simpy
 
 from simulator.config.calendar import Calendar
+from simulator.model.engine import call_later
 from simulator.model.shipping import Lane
 
 if TYPE_CHECKING:  # the supplier owns its lines; the annotation alone needs the class
@@ -82,15 +83,12 @@ class FairLine:
         env = self.env
         capacity = self.supplier.capacity_t_per_day(self.grade, env.now)
         if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
-            env.timeout(1.0, lot).callbacks.append(self._retry)
+            call_later(env, 1.0, lot, self._start)
             return
-        env.timeout(lot[2] / capacity, lot).callbacks.append(self._finished)
+        call_later(env, lot[2] / capacity, lot, self._finished)
 
-    def _retry(self, event) -> None:
-        self._start(event._value)
-
-    def _finished(self, event) -> None:
-        _, _, _, then, value = event._value
+    def _finished(self, lot) -> None:
+        _, _, _, then, value = lot
         self._next()  # the line moves on to its next lot before the buyer hears of this one
         then(value)
 

@@ -40,6 +40,7 @@ import numpy as np
 import simpy
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
+from simulator.model.engine import call_later
 from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import MaterialConf, SupplierConf, WorldConf
 from simulator.config.world import lane_mode
@@ -211,7 +212,7 @@ class Supplier:
         leave = start + order.quantity_t / rate if 0 < rate < math.inf else start
         self._dispatch_free[order.grade] = leave
         if leave > now:
-            self.env.timeout(leave - now, value).callbacks.append(self._at_gate)
+            call_later(self.env, leave - now, value, self._gate)
         else:
             self._gate(value)
 
@@ -237,12 +238,9 @@ class Supplier:
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
             order.exported_day = self.env.now + lead
             transit = link.account.lane.sample_days(self._draws)
-            self.env.timeout(lead + transit, value).callbacks.append(self._arrived)
+            call_later(self.env, lead + transit, value, self._arrived)
         else:
-            self.env.timeout(lead, value).callbacks.append(self._at_gate)
-
-    def _at_gate(self, event) -> None:
-        self._gate(event._value)
+            call_later(self.env, lead, value, self._gate)
 
     def _gate(self, value) -> None:
         """A licensed order at the gate: export if its licence still permits, else lapse (an
@@ -278,10 +276,10 @@ class Supplier:
         order.state = IN_TRANSIT
         order.exported_day = self.env.now
         transit = link.account.lane.sample_days(self._draws)
-        self.env.timeout(transit, (order, link, lic)).callbacks.append(self._arrived)
+        call_later(self.env, transit, (order, link, lic), self._arrived)
 
-    def _arrived(self, event) -> None:
-        order, link, _ = event._value
+    def _arrived(self, value) -> None:
+        order, link, _ = value
         order.state = DELIVERED
         order.arrived_day = self.env.now
         link.fab.receive(order, link)
@@ -289,7 +287,7 @@ class Supplier:
     def ship_in_transit(self, order: Order, link: SourceLink, arrive_in_days: float) -> None:
         """An order already on its way when the run starts (the warm-start pipeline)."""
         order.released_day = order.ordered_day
-        self.env.timeout(arrive_in_days, (order, link, None)).callbacks.append(self._arrived)
+        call_later(self.env, arrive_in_days, (order, link, None), self._arrived)
 
     def _end(self, order: Order, link: SourceLink, state: str, detail: str) -> None:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade

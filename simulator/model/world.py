@@ -16,6 +16,7 @@ import simpy
 
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.demand import national_demand_t_per_month, output_index
+from simulator.model.engine import run_until, timeout
 from simulator.model.collector import collector_paused
 from simulator.model.fab import Fab
 from simulator.model.licensing import LicensingAuthority
@@ -86,14 +87,14 @@ class World:
                 levels.append(self.risk.level(m, day))
             for fab in fabs:
                 fab.step(day)
-            yield self.env.timeout(1)
+            yield timeout(self.env, 1)
 
     def run(self) -> Recorder:
         """Run to the horizon; returns the run's records, handed over (Recorder.hand_over: the
         world's own recorder is left empty)."""
         with collector_paused():  # see collector.py; from the first object the run makes on
             self.env.process(self._clock())
-            self.env.run(until=self.cal.horizon_days)
+            run_until(self.env, self.cal.horizon_days)
             settle_orders(self.rec.orders, self.cal.horizon_days)
         return self.rec.hand_over()
 
