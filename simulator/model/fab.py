@@ -344,14 +344,14 @@ class Fab:
             yield timeout(self.env, self._gamma_days(rng, mean, q.cv))
             if rng.random() < q.success_prob:
                 break
-            self.rec.event(self.env.now, self.id, "qualification_failed", material=supplier.material,
+            self.rec.event(self.env._now, self.id, "qualification_failed", material=supplier.material,
                            origin=supplier.origin, supplier=supplier.id, fab=self.id,
                            detail=f"attempt {attempt}")
         for g in supplier.grades:
             link = self._links.get((supplier.id, g))
             if link is not None:
-                link.qualified_day = self.env.now
-        self.rec.event(self.env.now, self.id, "supplier_qualified", material=supplier.material,
+                link.qualified_day = self.env._now
+        self.rec.event(self.env._now, self.id, "supplier_qualified", material=supplier.material,
                        origin=supplier.origin, supplier=supplier.id, fab=self.id,
                        detail=f"after {attempt} attempt(s)")
 
@@ -366,8 +366,8 @@ class Fab:
         for g in supplier.grades:
             link = self._links.get((supplier.id, g))
             if link is not None and link.trial_day is None:
-                link.trial_day = self.env.now
-        self.rec.event(self.env.now, self.id, "supplier_trial_passed", material=supplier.material,
+                link.trial_day = self.env._now
+        self.rec.event(self.env._now, self.id, "supplier_trial_passed", material=supplier.material,
                        origin=supplier.origin, supplier=supplier.id, fab=self.id,
                        detail=f"less critical steps: {supplier.conf.qualification.emergency_share:.0%} of use")
 

@@ -102,7 +102,7 @@ class LicensingAuthority:
             return 0.0
         if conf.scope == "pair":
             held = self._current.get(("pair", supplier, fab, material))
-            if held is not None and self.permits(held, self.env.now):
+            if held is not None and self.permits(held, self.env._now):
                 return 0.0
         return conf.documents[material] * conf.document_prep_days_per_doc + conf.review_days_max
 
@@ -160,14 +160,14 @@ class LicensingAuthority:
             key = self._key(conf.scope, order)
             if key not in self._pending:
                 cur = self._current.get(key)
-                if (cur is None or not self.permits(cur, self.env.now)
-                        or cur.valid_until - self.env.now <= conf.renewal_lead_days):
+                if (cur is None or not self.permits(cur, self.env._now)
+                        or cur.valid_until - self.env._now <= conf.renewal_lead_days):
                     self._apply(regime, conf, key, order, renewal=cur is not None)
         return held
 
     def _held(self, order: Order) -> Optional[Licence]:
         """A valid licence that covers `order`: its contract's, its pair's or its exporter's."""
-        now = self.env.now
+        now = self.env._now
         for lic in (self._covering.get(order.id),
                     self._current.get(("pair", order.supplier, order.fab, order.material)),
                     self._current.get(("exporter", order.supplier, order.material))):
@@ -197,7 +197,7 @@ class LicensingAuthority:
         if regime == old:
             return
         self.regime[material] = regime
-        now = self.env.now
+        now = self.env._now
         self.rec.event(now, self.actor, "regime_changed", material=material,
                        detail=f"{old} -> {regime}{'; ' + detail if detail else ''}")
         tighter = STRICTNESS[regime] > STRICTNESS[old]
@@ -248,7 +248,7 @@ class LicensingAuthority:
                       fab="" if conf.scope == "exporter" else order.fab, material=order.material,
                       grade=order.grade if contract else "",
                       order_ids=[order.id] if contract else [],
-                      documents=conf.documents[order.material], applied_day=self.env.now,
+                      documents=conf.documents[order.material], applied_day=self.env._now,
                       quantity_t=order.quantity_t if contract else math.nan, renewal=renewal)
         lic.done = self.env.event()
         if conf.uses_reviewers:
@@ -259,7 +259,7 @@ class LicensingAuthority:
                 self._first_files[consignee] = self._first_files.get(consignee, 0) + 1
         self.rec.licences.append(lic)
         self._pending[key] = lic
-        self.rec.event(self.env.now, self.actor, "licence_applied", material=lic.material,
+        self.rec.event(self.env._now, self.actor, "licence_applied", material=lic.material,
                        grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
                        order_id=order.id if contract else "", quantity_t=lic.quantity_t,
                        detail=f"{regime}{' renewal' if renewal else ''}, {lic.documents} documents")
@@ -276,7 +276,7 @@ class LicensingAuthority:
         env = self.env
         try:
             yield timeout(env, lic.documents * conf.document_prep_days_per_doc)
-            lic.submitted_day = env.now
+            lic.submitted_day = env._now
             with (self.reviewers.request() if conf.uses_reviewers else _NoReviewer()) as req:
                 if req is not None:
                     yield req  # first come, first served; the officer keeps the file to decision
@@ -301,7 +301,7 @@ class LicensingAuthority:
             clock -= t
             elapsed += t
             lic.rerequests += 1
-            self.rec.event(env.now, self.actor, "documents_rerequested", material=lic.material,
+            self.rec.event(env._now, self.actor, "documents_rerequested", material=lic.material,
                            grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
                            order_id=lic.order_list, detail=f"round {lic.rerequests}")
             if conf.rerequest_response_days_mean > 0:
@@ -312,7 +312,7 @@ class LicensingAuthority:
         yield timeout(env, clock)
 
     def _decide(self, lic: Licence, conf: RegimeConf, key: Tuple, grade: str) -> None:
-        now = self.env.now
+        now = self.env._now
         lic.decided_day = now
         if self._pending.get(key) is lic:
             del self._pending[key]
@@ -352,12 +352,12 @@ class LicensingAuthority:
                 waiting.succeed()
 
     def _expire(self, lic: Licence) -> Generator:
-        yield timeout(self.env, max(0.0, lic.valid_until - self.env.now))
+        yield timeout(self.env, max(0.0, lic.valid_until - self.env._now))
         if not math.isnan(lic.revoked_day):
             return
         if lic.scope == "contract" and lic.used_t >= lic.quantity_t - QUANTITY_TOLERANCE_T:
             return  # fulfilled before it ran out (sums of lots differ only by rounding)
         unused = lic.quantity_t - lic.used_t if lic.scope == "contract" else math.nan
-        self.rec.event(self.env.now, self.actor, "licence_expired", material=lic.material,
+        self.rec.event(self.env._now, self.actor, "licence_expired", material=lic.material,
                        grade=lic.grade, supplier=lic.supplier, fab=lic.fab, licence_id=lic.id,
                        order_id=lic.order_list, quantity_t=unused, detail=lic.regime)

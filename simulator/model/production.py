@@ -81,7 +81,7 @@ class FairLine:
 
     def _start(self, lot) -> None:
         env = self.env
-        capacity = self.supplier.capacity_t_per_day(self.grade, env.now)
+        capacity = self.supplier.capacity_t_per_day(self.grade, env._now)
         if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
             call_later(env, 1.0, lot, self._start)
             return

@@ -102,7 +102,7 @@ class Supplier:
     def start_programme(self, name: str) -> bool:
         """Timeline event: if this supplier belongs to programme `name` and is dormant, it starts
         now (an exporter under bulk licensing gets its licence). Returns whether it started."""
-        now = self.env.now
+        now = self.env._now
         if self.conf.programme != name or self.active(now):
             return False
         self.active_from = now
@@ -188,7 +188,7 @@ class Supplier:
         if lic is not None:
             order.licence_id = lic.id
             link.released(order)
-        order.released_day = self.env.now
+        order.released_day = self.env._now
         order.state = IN_PRODUCTION
         account = link.account
         if order.urgent and account.stock_t >= order.quantity_t - STOCK_TOLERANCE_T:
@@ -206,7 +206,7 @@ class Supplier:
         """Held goods called off: the lot leaves the gate once the lane has taken it (lots queue
         for the lane at `dispatch_factor` x the normal daily flow)."""
         order = value[0]
-        now = self.env.now
+        now = self.env._now
         rate = self._dispatch_t_per_day[order.grade]
         start = max(now, self._dispatch_free.get(order.grade, now))
         leave = start + order.quantity_t / rate if 0 < rate < math.inf else start
@@ -227,7 +227,7 @@ class Supplier:
         f = self._feedstock
         if f is not None:
             crude = quantity_t * f.t_per_t
-            self.rec.feedstock_import(self.env.now, self.material, f.origin, crude,
+            self.rec.feedstock_import(self.env._now, self.material, f.origin, crude,
                                       crude * self.unit_value_usd_per_t)
 
     def _made(self, value) -> None:
@@ -236,7 +236,7 @@ class Supplier:
         self._import_feedstock(order.quantity_t)
         lead = self.conf.production_lead_days
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
-            order.exported_day = self.env.now + lead
+            order.exported_day = self.env._now + lead
             transit = link.account.lane.sample_days(self._draws)
             call_later(self.env, lead + transit, value, self._arrived)
         else:
@@ -246,8 +246,8 @@ class Supplier:
         """A licensed order at the gate: export if its licence still permits, else lapse (an
         expired contract) or apply again (revoked, or an exporter / pair licence run out)."""
         order, link, lic = value
-        if lic is not None and not self.authority.permits(lic, self.env.now):
-            if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
+        if lic is not None and not self.authority.permits(lic, self.env._now):
+            if lic.scope == "contract" and self.authority.expired(lic, self.env._now):
                 self._end(order, link, LAPSED, f"licence {lic.id} expired before export")
                 return
             self.env.process(self._relicense(order, link, lic))
@@ -255,8 +255,8 @@ class Supplier:
         self._export(order, link, lic)
 
     def _relicense(self, order: Order, link: SourceLink, lic) -> Generator:
-        while not self.authority.permits(lic, self.env.now):
-            if lic.scope == "contract" and self.authority.expired(lic, self.env.now):
+        while not self.authority.permits(lic, self.env._now):
+            if lic.scope == "contract" and self.authority.expired(lic, self.env._now):
                 self._end(order, link, LAPSED, f"licence {lic.id} expired before export")
                 return
             # revoked by a regime change, or an exporter / pair licence that ran out while the
@@ -274,14 +274,14 @@ class Supplier:
         if lic is not None:
             lic.used_t += order.quantity_t
         order.state = IN_TRANSIT
-        order.exported_day = self.env.now
+        order.exported_day = self.env._now
         transit = link.account.lane.sample_days(self._draws)
         call_later(self.env, transit, (order, link, lic), self._arrived)
 
     def _arrived(self, value) -> None:
         order, link, _ = value
         order.state = DELIVERED
-        order.arrived_day = self.env.now
+        order.arrived_day = self.env._now
         link.fab.receive(order, link)
 
     def ship_in_transit(self, order: Order, link: SourceLink, arrive_in_days: float) -> None:
@@ -293,8 +293,8 @@ class Supplier:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade
             link.account.backlog_t -= order.quantity_t
         order.state = state
-        order.ended_day = self.env.now
-        self.rec.event(self.env.now, self.id, f"order_{state}", material=order.material,
+        order.ended_day = self.env._now
+        self.rec.event(self.env._now, self.id, f"order_{state}", material=order.material,
                        grade=order.grade, origin=self.origin, supplier=self.id, fab=order.fab,
                        licence_id=order.licence_id, order_id=order.id,
                        quantity_t=order.quantity_t, detail=detail)

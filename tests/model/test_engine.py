@@ -69,15 +69,19 @@ def test_fires_as_simpy_does(plan):
 
 def test_an_exact_timeline():
     """Ties go by scheduling order; an event due at the stop time does not fire (SimPy's stop is
-    urgent); the clock ends at the stop time."""
+    urgent); the clock ends at the stop time. The actors' `env._now` is SimPy's `env.now`."""
     env = simpy.Environment()
     seen = []
-    call_later(env, 2, "b", seen.append)
-    call_later(env, 1, "a", seen.append)
-    call_later(env, 2, "c", seen.append)
-    call_later(env, 3, "at the stop", seen.append)
+
+    def note(label):
+        seen.append((label, env._now, env.now))
+
+    call_later(env, 2, "b", note)
+    call_later(env, 1, "a", note)
+    call_later(env, 2, "c", note)
+    call_later(env, 3, "at the stop", note)
     run_until(env, 3)
-    assert seen == ["a", "b", "c"] and env.now == 3
+    assert seen == [("a", 1, 1), ("b", 2, 2), ("c", 2, 2)] and env.now == 3
 
 
 def test_a_failed_process_raises_as_in_simpy():
