@@ -23,10 +23,17 @@ changes them fails there, not silently in the tables.
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import Any, Callable, List
+from typing import Any, Callable, Final, List, Tuple
 
 import simpy
 from simpy.events import NORMAL, URGENT, Event, Timeout
+
+# Final module names: compiled, they are C statics (a plain global is a dict lookup per call);
+# typed Any, SimPy's own priority and event-id objects go into the heap entry as they are
+_push: Final = heappush
+_pop: Final = heappop
+_next_id: Final = next
+_NORMAL: Final[Any] = NORMAL
 
 
 class Timer:
@@ -62,7 +69,7 @@ def call_later(env: simpy.Environment, delay: Any, value: Any,
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
     queue: Any = env._queue  # SimPy's annotation allows only its own events in it
-    heappush(queue, (env._now + delay, NORMAL, next(env._eid), Timer(value, callback)))
+    _push(queue, (env._now + delay, _NORMAL, _next_id(env._eid), Timer(value, callback)))
 
 
 def timeout(env: simpy.Environment, delay: Any, value: Any = None) -> Timeout:
@@ -76,7 +83,7 @@ def timeout(env: simpy.Environment, delay: Any, value: Any = None) -> Timeout:
     event._value = value
     event._delay = delay
     event._ok = True
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
+    _push(env._queue, (env._now + delay, _NORMAL, _next_id(env._eid), event))
     return event
 
 
@@ -94,7 +101,8 @@ def run_until(env: simpy.Environment, until: Any) -> None:
     queue: Any = env._queue
     event: Any  # a Timer or a SimPy event, whose callbacks are None once fired
     while True:  # the stop event is in the queue until it is reached
-        now, _, _, event = heappop(queue)
+        entry: Tuple[Any, Any, Any, Any] = _pop(queue)  # typed: unpacked without an iterator
+        now, _, _, event = entry
         env._now = now
         if isinstance(event, Timer):
             event.callback(event.value)

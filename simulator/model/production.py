@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from typing import TYPE_CHECKING, Callable, Dict
+from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
 
 import simpy
 
@@ -41,6 +41,11 @@ class CapacityRamp:
         i = bisect.bisect_right(days, day)  # days[i - 1] <= day < days[i]
         d0, d1, v0, v1 = days[i - 1], days[i], self.values[i - 1], self.values[i]
         return v0 + (v1 - v0) * (day - d0) / (d1 - d0)
+
+
+# a lot on a line: (finish tag, sequence, tonnes, what runs when it is made, its argument);
+# typed as a tuple, so the compiled model unpacks it without an iterator
+Lot = Tuple[Any, Any, Any, Any, Any]
 
 
 class FairLine:
@@ -79,7 +84,7 @@ class FairLine:
         self._virtual = lot[0]
         self._start(lot)
 
-    def _start(self, lot) -> None:
+    def _start(self, lot: Lot) -> None:
         env = self.env
         capacity = self.supplier.capacity_t_per_day(self.grade, env._now)
         if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
@@ -87,7 +92,7 @@ class FairLine:
             return
         call_later(env, lot[2] / capacity, lot, self._finished)
 
-    def _finished(self, lot) -> None:
+    def _finished(self, lot: Lot) -> None:
         _, _, _, then, value = lot
         self._next()  # the line moves on to its next lot before the buyer hears of this one
         then(value)

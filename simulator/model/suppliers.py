@@ -34,7 +34,7 @@ A supplier whose `programme` is set is dormant until a timeline event starts tha
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Dict, Generator, Optional
+from typing import TYPE_CHECKING, Dict, Generator, Optional, Tuple
 
 import numpy as np
 import simpy
@@ -45,12 +45,16 @@ from simulator.model.licensing import LicensingAuthority
 from simulator.config.params import MaterialConf, SupplierConf, WorldConf
 from simulator.config.world import lane_mode
 from simulator.model.records import (CANCELLED, DELIVERED, DENIED, IN_PRODUCTION, IN_TRANSIT, LAPSED,
-                                     Order, Recorder)
+                                     Licence, Order, Recorder)
 from simulator.model.production import Account, CapacityRamp, FairLine
 from simulator.model.shipping import Lane, UniformBlock, find_lane
 
 if TYPE_CHECKING:  # a buyer's link imports this module; the annotation alone needs the class
     from simulator.model.supply_links import SourceLink
+
+# an order on its way through a supplier, with its buyer's link and the licence that covers it
+# (None outside licensing): typed, so the compiled model reaches their attributes directly
+Shipment = Tuple[Order, "SourceLink", Optional[Licence]]
 
 STOCK_TOLERANCE_T = 1e-9
 NO_DISPATCH_LIMIT = 1e9  # a dispatch_factor this large means the lane takes any call-off at once
@@ -174,7 +178,7 @@ class Supplier:
             return
         self._release(order, link, lic)
 
-    def _unwanted(self, order: Order, link: SourceLink, lic) -> bool:
+    def _unwanted(self, order: Order, link: SourceLink, lic: Licence) -> bool:
         """Approval is not demand: a buyer that switched away while the licence was pending calls
         off only what it still wants; the rest ends here, cancelled."""
         if link.fab.still_wants(order, link):
@@ -182,7 +186,7 @@ class Supplier:
         self._end(order, link, CANCELLED, f"licence {lic.id} came after the buyer switched")
         return True
 
-    def _release(self, order: Order, link: SourceLink, lic) -> None:
+    def _release(self, order: Order, link: SourceLink, lic: Optional[Licence]) -> None:
         """The order may be made: from the buyer's finished goods if it is urgent and they cover
         it, else on the line."""
         if lic is not None:
@@ -202,7 +206,7 @@ class Supplier:
             account.line.make(order.fab, account.allocation, order.quantity_t, self._made,
                               (order, link, lic))
 
-    def _dispatch(self, value) -> None:
+    def _dispatch(self, value: Shipment) -> None:
         """Held goods called off: the lot leaves the gate once the lane has taken it (lots queue
         for the lane at `dispatch_factor` x the normal daily flow)."""
         order = value[0]
@@ -216,7 +220,7 @@ class Supplier:
         else:
             self._gate(value)
 
-    def _restocked(self, value) -> None:
+    def _restocked(self, value: Tuple[Account, float]) -> None:
         # made back on the line as a standard product; the production lead time is what a new
         # order waits (scheduling, quality release), not the flow of a running line
         account, quantity_t = value
@@ -230,7 +234,7 @@ class Supplier:
             self.rec.feedstock_import(self.env._now, self.material, f.origin, crude,
                                       crude * self.unit_value_usd_per_t)
 
-    def _made(self, value) -> None:
+    def _made(self, value: Shipment) -> None:
         order, link, lic = value
         link.account.backlog_t -= order.quantity_t
         self._import_feedstock(order.quantity_t)
@@ -242,7 +246,7 @@ class Supplier:
         else:
             call_later(self.env, lead, value, self._gate)
 
-    def _gate(self, value) -> None:
+    def _gate(self, value: Shipment) -> None:
         """A licensed order at the gate: export if its licence still permits, else lapse (an
         expired contract) or apply again (revoked, or an exporter / pair licence run out)."""
         order, link, lic = value
@@ -270,7 +274,7 @@ class Supplier:
             order.licence_id = lic.id
         self._export(order, link, lic)
 
-    def _export(self, order: Order, link: SourceLink, lic) -> None:
+    def _export(self, order: Order, link: SourceLink, lic: Optional[Licence]) -> None:
         if lic is not None:
             lic.used_t += order.quantity_t
         order.state = IN_TRANSIT
@@ -278,7 +282,7 @@ class Supplier:
         transit = link.account.lane.sample_days(self._draws)
         call_later(self.env, transit, (order, link, lic), self._arrived)
 
-    def _arrived(self, value) -> None:
+    def _arrived(self, value: Shipment) -> None:
         order, link, _ = value
         order.state = DELIVERED
         order.arrived_day = self.env._now
