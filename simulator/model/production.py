@@ -65,6 +65,10 @@ class FairLine:
         self._virtual = 0.0
         self._serving = False
         self._sequence = 0
+        # bound once: a compiled method read as a value is a generic lookup and a new bound
+        # method on every lot
+        self._on_start: Callable[[Lot], None] = self._start
+        self._on_finished: Callable[[Lot], None] = self._finished
 
     def make(self, buyer: str, weight: float, quantity_t: float, then: Callable, value) -> None:
         """Queue `quantity_t` for `buyer`; `then(value)` runs when it is made."""
@@ -88,9 +92,9 @@ class FairLine:
         env = self.env
         capacity = self.supplier.capacity_t_per_day(self.grade, env._now)
         if capacity <= 0:  # dormant or ramped to zero: try again tomorrow
-            call_later(env, 1.0, lot, self._start)
+            call_later(env, 1.0, lot, self._on_start)
             return
-        call_later(env, lot[2] / capacity, lot, self._finished)
+        call_later(env, lot[2] / capacity, lot, self._on_finished)
 
     def _finished(self, lot: Lot) -> None:
         _, _, _, then, value = lot

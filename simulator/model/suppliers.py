@@ -34,7 +34,7 @@ A supplier whose `programme` is set is dormant until a timeline event starts tha
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Dict, Generator, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Generator, Optional, Tuple
 
 import numpy as np
 import simpy
@@ -96,6 +96,17 @@ class Supplier:
         self._feedstock = conf.feedstock if conf.feedstock.origin and conf.feedstock.t_per_t > 0 \
             else None
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
+        # read on every lot, so held as the compiled model reads fastest: the config's numbers
+        # as attributes (the config's dataclasses are interpreted), and the lot's continuations
+        # bound once (a compiled method read as a value is a generic lookup and a new bound
+        # method each time)
+        self._lead_days = conf.production_lead_days
+        self._feedstock_t_per_t = conf.feedstock.t_per_t
+        self._feedstock_origin = conf.feedstock.origin
+        self._on_made: Callable[[Shipment], None] = self._made
+        self._on_restocked: Callable[[Tuple[Account, float]], None] = self._restocked
+        self._on_gate: Callable[[Shipment], None] = self._gate
+        self._on_arrival: Callable[[Shipment], None] = self._arrived
 
     def register_buyer(self, grade: str, fab_share: float) -> Account:
         """Open a buyer's account for `grade`: its part of the line and of the finished goods
@@ -199,11 +210,11 @@ class Supplier:
             # served from finished goods; the line makes the quantity back into stock
             account.stock_t -= order.quantity_t
             account.backlog_t -= order.quantity_t
-            account.line.make(order.fab, account.allocation, order.quantity_t, self._restocked,
+            account.line.make(order.fab, account.allocation, order.quantity_t, self._on_restocked,
                               (account, order.quantity_t))
             self._dispatch((order, link, lic))
         else:
-            account.line.make(order.fab, account.allocation, order.quantity_t, self._made,
+            account.line.make(order.fab, account.allocation, order.quantity_t, self._on_made,
                               (order, link, lic))
 
     def _dispatch(self, value: Shipment) -> None:
@@ -216,7 +227,7 @@ class Supplier:
         leave = start + order.quantity_t / rate if 0 < rate < math.inf else start
         self._dispatch_free[order.grade] = leave
         if leave > now:
-            call_later(self.env, leave - now, value, self._gate)
+            call_later(self.env, leave - now, value, self._on_gate)
         else:
             self._gate(value)
 
@@ -228,23 +239,22 @@ class Supplier:
         self._import_feedstock(quantity_t)
 
     def _import_feedstock(self, quantity_t: float) -> None:
-        f = self._feedstock
-        if f is not None:
-            crude = quantity_t * f.t_per_t
-            self.rec.feedstock_import(self.env._now, self.material, f.origin, crude,
+        if self._feedstock is not None:
+            crude = quantity_t * self._feedstock_t_per_t
+            self.rec.feedstock_import(self.env._now, self.material, self._feedstock_origin, crude,
                                       crude * self.unit_value_usd_per_t)
 
     def _made(self, value: Shipment) -> None:
         order, link, lic = value
         link.account.backlog_t -= order.quantity_t
         self._import_feedstock(order.quantity_t)
-        lead = self.conf.production_lead_days
+        lead = self._lead_days
         if lic is None:  # nothing to check at the gate: to the gate and across in one timeout
             order.exported_day = self.env._now + lead
             transit = link.account.lane.sample_days(self._draws)
-            call_later(self.env, lead + transit, value, self._arrived)
+            call_later(self.env, lead + transit, value, self._on_arrival)
         else:
-            call_later(self.env, lead, value, self._gate)
+            call_later(self.env, lead, value, self._on_gate)
 
     def _gate(self, value: Shipment) -> None:
         """A licensed order at the gate: export if its licence still permits, else lapse (an
@@ -280,7 +290,7 @@ class Supplier:
         order.state = IN_TRANSIT
         order.exported_day = self.env._now
         transit = link.account.lane.sample_days(self._draws)
-        call_later(self.env, transit, (order, link, lic), self._arrived)
+        call_later(self.env, transit, (order, link, lic), self._on_arrival)
 
     def _arrived(self, value: Shipment) -> None:
         order, link, _ = value
@@ -291,7 +301,7 @@ class Supplier:
     def ship_in_transit(self, order: Order, link: SourceLink, arrive_in_days: float) -> None:
         """An order already on its way when the run starts (the warm-start pipeline)."""
         order.released_day = order.ordered_day
-        call_later(self.env, arrive_in_days, (order, link, None), self._arrived)
+        call_later(self.env, arrive_in_days, (order, link, None), self._on_arrival)
 
     def _end(self, order: Order, link: SourceLink, state: str, detail: str) -> None:
         if order.state != IN_PRODUCTION:  # never made: it leaves the backlog unmade

@@ -36,18 +36,22 @@ class SourceLink:
         self.qualified_day: Optional[float] = None if supplier.conf.qualification.required else -math.inf
         self.trial_day: Optional[float] = None  # passed the emergency trial (less critical steps)
         self.wanted_t = math.inf  # order-up-to level at the last review (stock share + open orders)
+        # read at every review: held here rather than on the (interpreted) config dataclass
+        q = supplier.conf.qualification
+        self._emergency_share = q.emergency_share
+        self._full_use_ramp_days = q.full_use_ramp_days
 
     def usage(self, day: float) -> float:
         """How far the fab can use this source: the emergency share (less critical steps) once
         its trial has passed, the rest ramping in after full qualification."""
-        q = self.supplier.conf.qualification
+        emergency = self._emergency_share
         if self.qualified_day is None:
-            return q.emergency_share if self.trial_day is not None else 0.0
-        ramp = q.full_use_ramp_days
+            return emergency if self.trial_day is not None else 0.0
+        ramp = self._full_use_ramp_days
         if ramp <= 0 or day - self.qualified_day >= ramp:
             return 1.0
         full = max(0.0, (day - self.qualified_day) / ramp)
-        return q.emergency_share + (1.0 - q.emergency_share) * full
+        return emergency + (1.0 - emergency) * full
 
     def expected_lead_days(self, day: float, licence_wait_days: float = 0.0) -> float:
         oldest = next(iter(self.open.values()), None)
