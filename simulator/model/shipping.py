@@ -20,19 +20,18 @@ class Lane:
         self.id = lane_id
         self.origin = conf.origin
         self.mode = conf.mode
-        self.conf = conf
         # a transit time takes a uniform draw unless the lane's min and max agree
         self.random = conf.transit_days_max > conf.transit_days_min
         # read on every lot: held here, where the compiled model reads them directly, rather
         # than on the config's (interpreted) dataclass
-        self._left = conf.transit_days_min
-        self._mode = conf.transit_days_mode
-        self._right = conf.transit_days_max
-        self._customs = conf.customs_days
+        self._min_days = conf.transit_days_min
+        self._mode_days = conf.transit_days_mode
+        self._max_days = conf.transit_days_max
+        self._customs_days = conf.customs_days
 
     @property
     def mean_days(self) -> float:
-        return (self._left + self._mode + self._right) / 3.0 + self._customs
+        return (self._min_days + self._mode_days + self._max_days) / 3.0 + self._customs_days
 
     def sample_days(self, draws: "UniformBlock") -> float:
         return self.days_at(draws.next() if self.random else 0.0)
@@ -43,16 +42,16 @@ class Lane:
         (random_triangular in numpy's distributions.c), so a draw from `Generator.random()` gives
         the number `triangular` would have from that stream position, bit for bit
         (tests/unit/test_units.py checks it): streams can be drawn a block at a time."""
-        left, mode, right = self._left, self._mode, self._right
+        left, mode, right = self._min_days, self._mode_days, self._max_days
         if not self.random:
-            return float(left + self._customs)
+            return float(left + self._customs_days)
         base = right - left
         leftbase = mode - left
         if u <= leftbase / base:
             transit = left + math.sqrt(u * (leftbase * base))
         else:
             transit = right - math.sqrt((1.0 - u) * ((right - mode) * base))
-        return float(transit + self._customs)
+        return float(transit + self._customs_days)
 
 
 class UniformBlock:

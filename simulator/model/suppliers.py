@@ -93,16 +93,15 @@ class Supplier:
                                     else conf.dispatch_factor * pre_shock * mix / DAYS_PER_MONTH
                                     for g, mix in self.grades.items()}
         self._dispatch_free: Dict[str, float] = {}  # grade -> when the lane is free for the next lot
-        self._feedstock = conf.feedstock if conf.feedstock.origin and conf.feedstock.t_per_t > 0 \
-            else None
         self._lines = {g: FairLine(env, self, g) for g in self.grades}
         # read on every lot, so held as the compiled model reads fastest: the config's numbers
         # as attributes (the config's dataclasses are interpreted), and the lot's continuations
         # bound once (a compiled method read as a value is a generic lookup and a new bound
         # method each time)
         self._lead_days = conf.production_lead_days
-        self._feedstock_t_per_t = conf.feedstock.t_per_t
-        self._feedstock_origin = conf.feedstock.origin
+        feedstock = conf.feedstock  # crude a processor imports per tonne it makes (none: 0)
+        self._feedstock_t_per_t = feedstock.t_per_t if feedstock.origin else 0.0
+        self._feedstock_origin = feedstock.origin
         self._on_made: Callable[[Shipment], None] = self._made
         self._on_restocked: Callable[[Tuple[Account, float]], None] = self._restocked
         self._on_gate: Callable[[Shipment], None] = self._gate
@@ -239,7 +238,7 @@ class Supplier:
         self._import_feedstock(quantity_t)
 
     def _import_feedstock(self, quantity_t: float) -> None:
-        if self._feedstock is not None:
+        if self._feedstock_t_per_t > 0:
             crude = quantity_t * self._feedstock_t_per_t
             self.rec.feedstock_import(self.env._now, self.material, self._feedstock_origin, crude,
                                       crude * self.unit_value_usd_per_t)
