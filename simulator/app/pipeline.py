@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -38,18 +38,19 @@ from simulator.config.kpis import parse_kpi_column
 from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
 from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.config.params import Params
-from simulator.experiment import (Results, collector_paused, map_replications, recorded_replication,
+from simulator.experiment import (Results, collector_paused, map_batches, recorded_replication,
                                   with_run)
 from simulator.experiment.kpi_inputs import TABLE_COLUMNS
 from simulator.experiment.parameter_draws import draws_table
 from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
 from simulator.store.integrity import check_run
+from simulator.store.parts import replications_per_part, write_part
 from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
                                      begin_failure_record, changed_files,
                                      mark_complete, mark_status, write_text_atomically,
                                      read_info, read_params, read_replications, read_table,
-                                     saved_tables, write_failure, write_replication,
+                                     saved_tables, write_failure,
                                      write_run_files, write_summary, write_tables)
 
 log = logging.getLogger(__name__)
@@ -123,15 +124,25 @@ def rebuild(directory: Path) -> None:
     mark_complete(directory)
 
 
-def replicate(params: Params, replication: int, directory: Path,
+def replicate(params: Params, replications: range, directory: Path,
               keep: Sequence[str]) -> pd.DataFrame:
-    """One replication, in whichever process runs it: simulate, write the kept tables, return
-    its KPIs (long; the same as those of its stored tables)."""
-    tables, inputs = recorded_replication(params, replication, keep)
+    """Replications `replications` (consecutive: one part of the store), in whichever process
+    runs them: simulate each, write their kept tables as one part, return their KPIs (long; the
+    same as those of their stored tables). The tables wait in memory for the part to be written
+    only when they are small (`replications_per_part`)."""
+    kept: Dict[str, list] = {name: [] for name in keep}
+    long = []
+    for r in replications:
+        tables, inputs = recorded_replication(params, r, keep)
+        with collector_paused():
+            for name, df in tables.items():
+                kept[name].append(as_stored(name, df))
+            long.append(kpis(params, inputs))  # from the records: tables not kept are never built
     with collector_paused():
-        write_replication(directory, replication,
-                          {name: as_stored(name, df) for name, df in tables.items()})
-        return kpis(params, inputs)  # from the records: the tables not kept are never built
+        write_part(directory, replications, {name: dfs[0] if len(dfs) == 1 else
+                                             pd.concat(dfs, ignore_index=True)
+                                             for name, dfs in kept.items()})
+    return long[0] if len(long) == 1 else pd.concat(long, ignore_index=True)
 
 
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),
@@ -146,22 +157,24 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
 
     def write(partial: Path) -> None:
         write_run_files(params, partial, config_hash, overrides)
-        fn = functools.partial(replicate, directory=partial,
-                               keep=KEEP_TABLES[params.run.keep_tables])
+        keep = KEEP_TABLES[params.run.keep_tables]
+        fn = functools.partial(replicate, directory=partial, keep=keep)
         if params.run.stop_half_width > 0:
-            parts = _until_precise(params, fn, workers)
-            if len(parts) < n:  # the run is what it ran: its files say so
-                ran = dataclasses.replace(params, run=dataclasses.replace(
-                    params.run, replications=len(parts)))
-                write_run_files(ran, partial, config_hash, overrides)
+            parts, ran = _until_precise(params, fn, keep, workers)
         else:
-            parts = list(_progress(_warming(map_replications(params, fn, workers)), n,
-                                   "replications"))
+            size = replications_per_part(n, keep)
+            parts = list(_progress(_warming(map_batches(params, fn, size, workers)), n,
+                                   "replications", per_item=size))
+            ran = n
+        long = pd.concat(parts, ignore_index=True)
+        if ran < n:  # stopped early: the run is what it ran, and its files say so
+            write_run_files(dataclasses.replace(params, run=dataclasses.replace(
+                params.run, replications=ran)), partial, config_hash, overrides)
         if params.calibration.parameters:  # what each replication ran with
-            draws_table(params, list(range(len(parts)))).to_csv(
+            draws_table(params, list(range(ran))).to_csv(
                 partial / "parameter_draws.csv", index=False, float_format="%.6g")
         started = time.perf_counter()
-        derive_outputs(partial, sort_long(pd.concat(parts, ignore_index=True)))
+        derive_outputs(partial, sort_long(long))
         log.info("KPIs, figures, backtest and report in %.1f s", time.perf_counter() - started)
         if params.run.macro_table:  # the input-output bridge, asked for: its section joins the report
             from simulator.app.macro import after_run
@@ -175,17 +188,20 @@ def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence
     return out
 
 
-def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
+def _until_precise(params: Params, fn, keep: Sequence[str],
+                   workers: Optional[int]) -> Tuple[list, int]:
     """Replications in batches of `run.stop_batch` until the 95 % half-width of `run.stop_kpi`'s
-    mean is at most `run.stop_half_width`, or `run.replications` have run. Replication r is the
-    same whatever the batches, so a run that stops at n equals a run of n replications."""
+    mean is at most `run.stop_half_width`, or `run.replications` have run: the KPIs of each
+    part, and how many replications ran. Replication r is the same whatever the batches, so a
+    run that stops at n equals a run of n replications."""
     run = params.run
     kpi, fab, item = parse_kpi_column(run.stop_kpi)
     parts: list = []
     width = float("inf")
     for start in range(0, run.replications, run.stop_batch):
         stop = min(run.replications, start + run.stop_batch)
-        parts += list(map_replications(params, fn, workers, start, stop))
+        parts += list(map_batches(params, fn, replications_per_part(stop - start, keep), workers,
+                                  start, stop))
         long = pd.concat(parts, ignore_index=True)
         values = long.loc[(long["kpi"] == kpi) & (long["fab"] == fab) & (long["item"] == item), "value"]
         if values.empty:
@@ -195,10 +211,10 @@ def _until_precise(params: Params, fn, workers: Optional[int]) -> list:
                  run.stop_kpi, values.mean(), width, run.stop_half_width)
         if width <= run.stop_half_width:
             log.info("precise enough after %d replications: stopped", stop)
-            return parts
+            return parts, stop
     log.warning("%s half-width still %.3g > %g after the maximum, %d replications", run.stop_kpi,
                 width, run.stop_half_width, run.replications)
-    return parts
+    return parts, run.replications
 
 
 # What only the outputs need (KPI intervals, figures, report): ~0.7 s of imports
@@ -232,22 +248,28 @@ def _import_all(modules: Sequence[str]) -> None:
             log.debug("warm import of %s failed", name, exc_info=True)
 
 
-def _progress(items, total: int, what: str):
+def _progress(items, total: int, what: str, per_item: int = 1):
     """A progress bar (tqdm) when stderr is a terminal; otherwise a log line at every tenth of
-    the way (and each item's timing at debug level), so logs stay readable."""
+    the way (and each item's timing at debug level), so logs stay readable. Each item is
+    `per_item` of the `total` (a batch of replications; the last may be fewer)."""
     started = last = time.perf_counter()
     if sys.stderr.isatty():
         from tqdm import tqdm
-        yield from tqdm(items, total=total, desc=what, unit=what.rstrip("s")[:12], leave=False)
+        with tqdm(total=total, desc=what, unit=what.rstrip("s")[:12], leave=False) as bar:
+            for item in items:
+                bar.update(min(per_item, total - bar.n))
+                yield item
         log.info("%d %s in %.1f s", total, what, time.perf_counter() - started)
         return
     step = max(1, total // 10)
-    for i, item in enumerate(items, start=1):
+    done = 0
+    for item in items:
         now = time.perf_counter()
-        log.debug("%s %d/%d: %.2f s", what, i, total, now - last)
+        before, done = done, min(total, done + per_item)
+        log.debug("%s %d/%d: %.2f s", what, done, total, now - last)
         last = now
-        if i % step == 0 or i == total:
-            log.info("%s: %d/%d done, %.1f s", what, i, total, now - started)
+        if done // step > before // step or done == total:
+            log.info("%s: %d/%d done, %.1f s", what, done, total, now - started)
         yield item
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import pandas as pd
 
@@ -84,19 +84,39 @@ def map_replications(params: Params, fn: Callable[[Params, int], T],
     it returns. `start`, `stop`: only those replications (a batch; each is the same whatever the
     batches)."""
     reps = range(start, params.run.replications if stop is None else stop)
-    n = _worker_count(params, len(reps), workers)
+    yield from _map(params, fn, list(reps), workers)
+
+
+def batches(start: int, stop: int, size: int) -> List[range]:
+    """Replications `start`..`stop - 1` as consecutive ranges of `size` (the last may be shorter),
+    counted from `start`: the same ranges whatever the worker count."""
+    return [range(first, min(stop, first + size)) for first in range(start, stop, max(1, size))]
+
+
+def map_batches(params: Params, fn: Callable[[Params, range], T], size: int,
+                workers: Optional[int] = None, start: int = 0,
+                stop: Optional[int] = None) -> Iterator[T]:
+    """`fn(params, reps)` for each of `batches(start, stop, size)` (default: every replication),
+    as `map_replications` does for one replication: one task per batch, results in order."""
+    stop = params.run.replications if stop is None else stop
+    yield from _map(params, fn, batches(start, stop, size), workers)
+
+
+def _map(params: Params, fn: Callable[[Params, Any], T], items: List[Any],
+         workers: Optional[int]) -> Iterator[T]:
+    n = _worker_count(params, len(items), workers)
     if params.run.executor == "dask":
-        yield from _on_dask(params, fn, reps, n)
+        yield from _on_dask(params, fn, items, n)
         return
     if n == 1:
-        for r in reps:
-            yield fn(params, r)
+        for item in items:
+            yield fn(params, item)
         return
     with ProcessPoolExecutor(max_workers=n) as pool:
-        yield from pool.map(fn, [params] * len(reps), reps)
+        yield from pool.map(fn, [params] * len(items), items)
 
 
-def _on_dask(params: Params, fn: Callable[[Params, int], T], reps: range, n: int) -> Iterator[T]:
+def _on_dask(params: Params, fn: Callable[[Params, Any], T], items: List[Any], n: int) -> Iterator[T]:
     """The replications as Dask tasks: on the cluster at `run.dask_address`, or on a local
     cluster of `n` single-threaded worker processes. Each replication is self-contained and
     seeded by its index, so results equal the local process pool's; they are gathered in
@@ -111,7 +131,7 @@ def _on_dask(params: Params, fn: Callable[[Params, int], T], reps: range, n: int
                                                 dashboard_address=None)
     try:
         with Client(address or cluster) as client:
-            futures = client.map(fn, [params] * len(reps), list(reps), pure=False)
+            futures = client.map(fn, [params] * len(items), items, pure=False)
             for future in futures:
                 yield future.result()
                 future.release()

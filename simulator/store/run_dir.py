@@ -2,8 +2,9 @@
 params and the run info, and reading them back as the analysis expects them.
 
 Simulation tables are Parquet datasets: `tables/<name>/rep-000000.parquet`, one file per
-replication, written by whichever process ran it (so a run streams to disk instead of holding
-every replication in memory, and the files are the same whoever wrote them). One call reads a
+replication (or, for a big run that keeps only the small tables, `rep-000000-000024.parquet`, one
+per batch: `replications_per_part`), written by whichever process ran it (so a run streams to disk
+instead of holding every replication in memory, and the files are the same whoever wrote them). One call reads a
 table whole: `pd.read_parquet(run / "tables" / "daily")`, polars
 `pl.read_parquet(f"{run}/tables/daily/*.parquet")`, DuckDB `FROM 'run/tables/daily/*.parquet'`.
 Parquet keeps dates as dates and repeated text dictionary-encoded; floats are stored in single
@@ -33,24 +34,21 @@ import hashlib
 import json
 import os
 import time
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.config.version import __version__
 from simulator.store.schemas import check, read_dtypes
 from simulator.config.params import Params, from_dict, to_dict
 from simulator.config.dictionary import DICTIONARY, SIMULATION_TABLES, dtypes, text_columns
+from simulator.store.parts import replications_per_part, write_part
 from simulator.store.run_info import RunInfo
 
 FLOAT_FORMAT = "%.6g"  # stable, compact text: same seed -> byte-identical files
-PARQUET_COMPRESSION = "zstd"  # smaller than snappy on these tables, and fast to read
-PARQUET_LEVEL = 9  # past ~9 zstd gains little here and writes slower
 
 # run.keep_tables: which simulation tables a run keeps on disk (KPIs are always kept)
 KEEP_TABLES = {
@@ -199,62 +197,19 @@ def changed_files(directory: Path) -> List[str]:
     return sorted(name for name, digest in recorded.items() if now.get(name) != digest)
 
 
-_ARROW = {"int": pa.int64(), "float": pa.float32(), "str": pa.string(), "bool": pa.bool_(),
-          "date": pa.date32()}
-
-
-@lru_cache(maxsize=None)
-def _arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW[c.dtype]) for c in DICTIONARY[table]])
-
-
-def _encodings(table: pa.Table) -> dict:
-    """Floats byte-stream-split (their exponent bytes then compress), integers and dates
-    delta-encoded (days run in order), text dictionary-encoded (a few ids repeated) unless most
-    values are distinct (order and licence ids: prefix-delta encoded instead)."""
-    schema = table.schema
-    split = [f.name for f in schema if pa.types.is_floating(f.type)]
-    delta = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_date(f.type)]
-    text = [f.name for f in schema if pa.types.is_string(f.type)]
-    unique = [c for c in text if len(table) and pc.count_distinct(table[c]).as_py() > len(table) / 2]
-    return {"use_dictionary": [f.name for f in schema if f.name not in split + delta + unique],
-            "column_encoding": {**{c: "BYTE_STREAM_SPLIT" for c in split},
-                                **{c: "DELTA_BINARY_PACKED" for c in delta},
-                                **{c: "DELTA_BYTE_ARRAY" for c in unique}}}
-
-
-def part_path(directory: Path, table: str, replication: int) -> Path:
-    return Path(directory) / "tables" / table / f"rep-{replication:06d}.parquet"
-
-
-def write_replication(directory: Path, replication: int, tables: Dict[str, pd.DataFrame]) -> None:
-    """One replication's tables, each validated against the data dictionary, as Parquet parts."""
-    for name, df in tables.items():
-        check(name, df)
-        path = part_path(directory, name, replication)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table = _arrow_table(df, _arrow_schema(name))
-        pq.write_table(table, path, compression=PARQUET_COMPRESSION,
-                       compression_level=PARQUET_LEVEL, **_encodings(table))
-
-
-def _arrow_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """`df` (checked against the dictionary) as Arrow, column by column straight to the stored
-    types (NaN as null, nanosecond dates to days): a third of the cost of Table.from_pandas and
-    a cast, the same table, and no pandas metadata to strip."""
-    return pa.Table.from_arrays([pa.array(df[f.name].to_numpy(), type=f.type, from_pandas=True,
-                                          safe=False) for f in schema], schema=schema)
-
-
 def write_tables(tables: Dict[str, pd.DataFrame], params: Params, directory: Path,
                  config_hash: str, overrides: Sequence[str] = ()) -> None:
-    """Whole simulation tables (all replications stacked), split into per-replication parts,
-    with the run files: for tables built in memory (`simulate`)."""
+    """Whole simulation tables (all replications stacked), split into parts as a run of as many
+    replications writes them, with the run files: for tables built in memory (`simulate`)."""
     write_run_files(params, directory, config_hash, overrides)
     reps = sorted(set().union(*(set(df["replication"].unique()) for df in tables.values())))
-    for r in reps:
-        write_replication(directory, int(r), {name: df[df["replication"] == r].reset_index(drop=True)
-                                              for name, df in tables.items()})
+    if not reps:
+        return
+    size = replications_per_part(len(reps), list(tables))
+    for first in range(0, len(reps), size):
+        batch = range(int(reps[first]), int(reps[min(len(reps), first + size) - 1]) + 1)
+        write_part(directory, batch, {name: df[df["replication"].isin(batch)].reset_index(drop=True)
+                                      for name, df in tables.items()})
 
 
 def saved_tables(directory: Path) -> List[str]:

@@ -1,6 +1,7 @@
-"""The run store and the streaming pipeline: Parquet tables per replication, read back exactly as
-the KPIs saw them; a streamed run equals one built in memory, in parallel or not; what
-`run.keep_tables` keeps; the CSV export."""
+"""The run store and the streaming pipeline: Parquet tables per replication (or per batch of
+replications, for a big run that keeps only the small tables), read back exactly as the KPIs saw
+them; a streamed run equals one built in memory, in parallel or not; what `run.keep_tables` keeps;
+the CSV export."""
 from __future__ import annotations
 
 import dataclasses
@@ -131,6 +132,86 @@ def test_a_run_that_stops_when_precise_equals_a_run_of_that_many(tmp_path):
     assert _digests(stopped) == _digests(fixed)
 
 
+SUMMARY = ("events", "licences", "imports_monthly")
+
+
+def test_a_part_holds_one_replication_unless_a_big_run_keeps_only_the_small_tables():
+    from simulator.store.parts import PART_MAX_REPLICATIONS, replications_per_part
+
+    assert replications_per_part(20, SUMMARY) == 1  # the main job: a part per replication
+    assert replications_per_part(79, SUMMARY) == 1
+    assert replications_per_part(200, SUMMARY) == 5  # still 40 tasks for the workers
+    assert replications_per_part(1000, SUMMARY) == PART_MAX_REPLICATIONS == 25
+    assert replications_per_part(10**6, SUMMARY) == 25
+    assert replications_per_part(1000, SIMULATION_TABLES) == 1  # the per-day table: one each
+    assert replications_per_part(1000, ("licences", "shipments")) == 1
+    assert replications_per_part(1000, ()) == 1
+
+
+@pytest.fixture
+def parts_of_three(monkeypatch):
+    """A 6-replication summary run written as a big one is: parts of 3 replications."""
+    from simulator.store import parts
+    monkeypatch.setattr(parts, "PART_MIN_TASKS", 2)
+    return monkeypatch
+
+
+def test_a_run_in_batched_parts_holds_the_tables_and_kpis_of_one_part_per_replication(
+        parts_of_three, tmp_path):
+    batched = tmp_path / "batched"
+    execute(_params(replications=6, keep="summary"), batched, "h", workers=2)
+    for name in SUMMARY:
+        assert [p.name for p in sorted((batched / "tables" / name).glob("*.parquet"))] == [
+            "rep-000000-000002.parquet", "rep-000003-000005.parquet"], name
+    sequential = tmp_path / "sequential"
+    execute(_params(replications=6, keep="summary"), sequential, "h", workers=1)
+    assert _digests(sequential) == _digests(batched)  # parallel equals sequential, part for part
+    # the same tables, as stored, as in memory; written from memory, the same parts
+    simulated = simulate(_params(replications=6, keep="summary"), workers=1).tables
+    for name in SUMMARY:
+        pd.testing.assert_frame_equal(read_table(batched, name), as_stored(name, simulated[name]),
+                                      check_exact=True, obj=name)
+    from simulator.store.run_dir import write_tables
+    write_tables({name: simulated[name] for name in SUMMARY}, _params(6, "summary"),
+                 tmp_path / "from_memory", "h")
+    for part in sorted((batched / "tables").rglob("*.parquet")):
+        assert (tmp_path / "from_memory" / part.relative_to(batched)).read_bytes() == \
+            part.read_bytes(), part.name
+    # and the same KPIs as a run of one part per replication
+    parts_of_three.undo()
+    one_each = tmp_path / "one_each"
+    execute(_params(replications=6, keep="summary"), one_each, "h", workers=1)
+    assert len(list((one_each / "tables" / "events").glob("*.parquet"))) == 6
+    for name in ("replications.csv", "tables/kpi_summary.csv", "metrics.json"):
+        assert (one_each / name).read_bytes() == (batched / name).read_bytes(), name
+
+
+def test_a_damaged_batch_is_named(parts_of_three, tmp_path):
+    from simulator.store.integrity import DamagedRun, check_run
+
+    run = tmp_path / "run"
+    execute(_params(replications=6, keep="summary"), run, "h", workers=1)
+    part = run / "tables" / "licences" / "rep-000003-000005.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    with pytest.raises(DamagedRun, match="rep-000003-000005.parquet"):
+        check_run(run, tables=["licences"])
+
+
+def test_a_stopped_run_in_batched_parts_equals_a_run_of_that_many(parts_of_three, tmp_path):
+    """Parts come from each batch of the stopping rule (here 4 replications: parts of 2), so a run
+    stopped after 4 has the files of a run of 4."""
+    p = _params(replications=8, keep="summary")
+    p = dataclasses.replace(p, run=dataclasses.replace(p.run, stop_half_width=1e9, stop_batch=4))
+    stopped = tmp_path / "stopped"
+    execute(p, stopped, "h", workers=2)
+    fixed = tmp_path / "fixed"
+    execute(_params(replications=4, keep="summary"), fixed, "h", workers=1)
+    assert read_info(stopped).replications == 4
+    assert [p.name for p in sorted((fixed / "tables" / "events").glob("*.parquet"))] == [
+        "rep-000000-000001.parquet", "rep-000002-000003.parquet"]
+    assert _digests(stopped) == _digests(fixed)
+
+
 def test_run_info_is_typed_with_one_default_per_field(tmp_path):
     """read_info gives a RunInfo: the written fields as they were, missing ones (an older run)
     from the schema's defaults, unknown ones left out; the document round-trips."""
@@ -153,7 +234,7 @@ def test_parts_are_the_arrow_tables_pandas_would_make(streamed):
     table as pandas' conversion and a cast, missing values and dates included."""
     import pyarrow as pa
 
-    from simulator.store.run_dir import _arrow_schema, _arrow_table
+    from simulator.store.parts import _arrow_schema, _arrow_table
 
     for name in SIMULATION_TABLES:
         df = as_stored(name, read_table(streamed, name))
