@@ -208,16 +208,12 @@ def stored_fab_days(fd: FabDays) -> FabDays:
 
 def arrivals_from_recorder(rec: Any) -> Arrivals:
     """Every lot that arrived, unrounded (the monthly imports are summed from these)."""
-    orders = rec.orders
-    day = _values(orders, "arrived_day", float)
-    came = day == day  # not NaN: one mask, rather than a list of the lots to read seven times
-
-    def column(attr: str, dtype=object) -> np.ndarray:
-        return _values(orders, attr, dtype)[came]
-
-    return Arrivals(day=day[came], fab=column("fab"), material=column("material"),
-                    grade=column("grade"), origin=column("origin"),
-                    quantity_t=column("quantity_t", float), value_usd=column("value_usd", float))
+    day, fab, material, grade, origin, quantity_t, value_usd = rec.arrivals()
+    return Arrivals(day=np.array(day, dtype=float), fab=np.array(fab, dtype=object),
+                    material=np.array(material, dtype=object), grade=np.array(grade, dtype=object),
+                    origin=np.array(origin, dtype=object),
+                    quantity_t=np.array(quantity_t, dtype=float),
+                    value_usd=np.array(value_usd, dtype=float))
 
 
 def stored_arrivals(a: Arrivals) -> Arrivals:

@@ -58,10 +58,15 @@ def _columns(records: Sequence, attrs: List[str]) -> Dict[str, list]:
     return {a: list(map(attrgetter(a), records)) for a in attrs}
 
 
-def _with_dates(df: pd.DataFrame, cal: Calendar, stems: Sequence[str]) -> pd.DataFrame:
+def _frame(table: str, cols: Dict[str, np.ndarray], cal: Calendar, replication: int,
+           stems: Sequence[str] = ()) -> pd.DataFrame:
+    """The table from its typed columns, with its replication and a date beside each day
+    column `<stem>_day`, built at once in the dictionary's column order (a column added to a
+    frame, or a frame reordered, copies it: issue 18)."""
     for stem in stems:
-        df[f"{stem}_date"] = _dates(cal, df[f"{stem}_day"].to_numpy())
-    return df
+        cols[f"{stem}_date"] = _dates(cal, cols[f"{stem}_day"])
+    cols["replication"] = np.full(len(next(iter(cols.values()))), replication, dtype=np.int64)
+    return pd.DataFrame({name: cols[name] for name in columns(table)})
 
 
 def build_tables(p: Params, rec: Recorder, replication: int,
@@ -95,15 +100,16 @@ def tables_and_inputs(p: Params, rec: Recorder, replication: int,
 
 
 def _events(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
-    events = pd.DataFrame(_typed("events", _columns(rec.events, EVENT_COLUMNS)))
-    events["replication"] = replication
-    events["date"] = _dates(cal, events["day"].to_numpy())
-    return events
+    # the rows are named tuples: transposed in one pass
+    fields = list(map(list, zip(*rec.events))) if rec.events else [[] for _ in EVENT_COLUMNS]
+    cols = _typed("events", dict(zip(EVENT_COLUMNS, fields)))
+    cols["date"] = _dates(cal, cols["day"])
+    return _frame("events", cols, cal, replication)
 
 
 def _licences(rec: Recorder, cal: Calendar, replication: int, lapsed: List[float]) -> pd.DataFrame:
     L = rec.licences
-    lic = pd.DataFrame(_typed("licences", {
+    cols = _typed("licences", {
         "licence_id": [l.id for l in L], "regime": [l.regime for l in L],
         "scope": [l.scope for l in L], "supplier": [l.supplier for l in L],
         "fab": [l.fab for l in L], "material": [l.material for l in L],
@@ -116,10 +122,10 @@ def _licences(rec: Recorder, cal: Calendar, replication: int, lapsed: List[float
         "quantity_t": [l.quantity_t for l in L], "used_t": [l.used_t for l in L],
         "precedent": [l.precedent for l in L], "first_file": [l.first_file for l in L],
         "lapsed_t": lapsed,
-    }))
-    lic["replication"] = replication
-    lic["review_days"] = lic["decided_day"] - lic["applied_day"]
-    return _with_dates(lic, cal, ("applied", "decided", "valid_from", "valid_until", "revoked"))
+    })
+    cols["review_days"] = cols["decided_day"] - cols["applied_day"]
+    return _frame("licences", cols, cal, replication,
+                  ("applied", "decided", "valid_from", "valid_until", "revoked"))
 
 
 def _shipments(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
@@ -127,10 +133,9 @@ def _shipments(rec: Recorder, cal: Calendar, replication: int) -> pd.DataFrame:
         "id", "fab", "supplier", "origin", "material", "grade", "quantity_t", "value_usd", "state",
         "licence_id", "ordered_day", "exported_day", "arrived_day", "ended_day", "urgent"])
     ship["order_id"] = ship.pop("id")
-    ship = pd.DataFrame(_typed("shipments", ship))
-    ship["replication"] = replication
-    ship["lead_days"] = ship["arrived_day"] - ship["ordered_day"]
-    return _with_dates(ship, cal, ("ordered", "exported", "arrived", "ended"))
+    cols = _typed("shipments", ship)
+    cols["lead_days"] = cols["arrived_day"] - cols["ordered_day"]
+    return _frame("shipments", cols, cal, replication, ("ordered", "exported", "arrived", "ended"))
 
 
 def daily_table(rec: Recorder, fab_days: FabDays, cal: Calendar, replication: int) -> pd.DataFrame:
@@ -172,10 +177,11 @@ def _conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     if set(df.columns) != set(declared):
         raise AssertionError(f"table {name}: built {sorted(set(df.columns) ^ set(declared))} "
                              "differently from the data dictionary (simulator/config/dictionary.py)")
+    if list(df.columns) != declared:  # reordering copies the table: the builders need not
+        df = df[declared]
     # typed as declared even when empty (no event in a quiet world is still a table of events);
     # only the columns not yet of their type are cast (a cast of every column is most of the cost)
-    df = df[declared]
-    cast = {c: t for c, t in dtypes(name).items() if df[c].dtype != t}
+    cast = {c: t for (c, t), have in zip(dtypes(name).items(), df.dtypes) if have != t}
     return df.astype(cast) if cast else df
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -193,6 +193,31 @@ class Recorder:
         out.feedstock, self.feedstock = self.feedstock, []
         out._next = dict(self._next)
         return out
+
+    def arrivals(self) -> Tuple[List[float], List[str], List[str], List[str], List[str],
+                                List[float], List[float]]:
+        """The orders that arrived (an arrival day, not NaN), in order, as the columns day, fab,
+        material, grade, origin, quantity_t, value_usd: one pass over the orders inside the
+        compiled model, which reads an order's fields from its struct (read from outside, one
+        attribute at a time, the ~20k orders of a replication cost 4 ms: issue 18)."""
+        day: List[float] = []
+        fab: List[str] = []
+        material: List[str] = []
+        grade: List[str] = []
+        origin: List[str] = []
+        quantity_t: List[float] = []
+        value_usd: List[float] = []
+        for o in self.orders:
+            arrived = o.arrived_day
+            if arrived == arrived:  # not NaN
+                day.append(arrived)
+                fab.append(o.fab)
+                material.append(o.material)
+                grade.append(o.grade)
+                origin.append(o.origin)
+                quantity_t.append(o.quantity_t)
+                value_usd.append(o.value_usd)
+        return day, fab, material, grade, origin, quantity_t, value_usd
 
     def daily_series(self, fab: str, material: str, grade: str, base_use_t: float,
                      level: Optional[List[float]], ration_saving: float,
