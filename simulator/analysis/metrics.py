@@ -141,8 +141,10 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
 
 
 def _series_rows(fd: FabDays, a: Arrivals) -> np.ndarray:
-    """Each arrival's row of `fd` (its fab and item; -1 for none), looked up once per distinct
-    fab x material x grade rather than once per lot."""
+    """Each arrival's row of `fd` (its fab and item; -1 for none): as the recorder knew it, else
+    looked up once per distinct fab x material x grade rather than once per lot."""
+    if a.series is not None:
+        return a.series
     fab_code, fabs = pd.factorize(a.fab)
     mat_code, mats = pd.factorize(a.material)
     grade_code, grades = pd.factorize(a.grade)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Dict, Iterator, Sequence
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,9 @@ class Arrivals:
     origin: np.ndarray
     quantity_t: np.ndarray
     value_usd: np.ndarray
+    # each lot's row of the replication's FabDays, where the recorder knows it (its fab's series
+    # of the grade, -1 for none); None: looked up by fab and item (`metrics._series_rows`)
+    series: Optional[np.ndarray] = None
 
 
 @dataclass(frozen=True)
@@ -208,17 +211,19 @@ def stored_fab_days(fd: FabDays) -> FabDays:
 
 def arrivals_from_recorder(rec: Any) -> Arrivals:
     """Every lot that arrived, unrounded (the monthly imports are summed from these)."""
-    day, fab, material, grade, origin, quantity_t, value_usd = rec.arrivals()
+    day, fab, material, grade, origin, quantity_t, value_usd, series = rec.arrivals()
     return Arrivals(day=np.array(day, dtype=float), fab=np.array(fab, dtype=object),
                     material=np.array(material, dtype=object), grade=np.array(grade, dtype=object),
                     origin=np.array(origin, dtype=object),
                     quantity_t=np.array(quantity_t, dtype=float),
-                    value_usd=np.array(value_usd, dtype=float))
+                    value_usd=np.array(value_usd, dtype=float),
+                    series=np.array(series, dtype=np.int64))
 
 
 def stored_arrivals(a: Arrivals) -> Arrivals:
     return Arrivals(day=stored(a.day), fab=a.fab, material=a.material, grade=a.grade,
-                    origin=a.origin, quantity_t=stored(a.quantity_t), value_usd=stored(a.value_usd))
+                    origin=a.origin, quantity_t=stored(a.quantity_t), value_usd=stored(a.value_usd),
+                    series=a.series)
 
 
 def applications_from_recorder(rec: Any, lapsed_t: Sequence[float]) -> Applications:

@@ -266,6 +266,7 @@ class Fab:
         order = Order(id=self.rec.new_id("O"), fab=self.id, supplier=s.id, origin=s.origin,
                       material=s.material, grade=link.grade, quantity_t=qty,
                       value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day, state=state)
+        order.series = link.stock.days.row
         self.rec.orders.append(order)
         link.opened(order)
         return order

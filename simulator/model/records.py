@@ -44,6 +44,9 @@ class Order:
     ended_day: float = NaN  # day it lapsed or was denied
     released_day: float = NaN  # its licence was obtained (or, outside licensing, it was ordered)
     urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
+    # the row of the recorder's daily series (`DailySeries.row`) its fab keeps this grade's days
+    # in: where the KPIs count the lot, known when it is ordered (-1: none)
+    series: int = -1
 
     def __init__(self, id: str, fab: str, supplier: str, origin: str, material: str, grade: str,
                  quantity_t: float, value_usd: float, ordered_day: float,
@@ -66,6 +69,7 @@ class Order:
         self.ended_day = NaN
         self.released_day = NaN
         self.urgent = False
+        self.series = -1
 
 
 @dataclass(eq=False, slots=True)
@@ -129,12 +133,13 @@ class DailySeries:
     less use) and output (100 less the dependent share of the shortfall, in % of need)."""
 
     __slots__ = ("fab", "material", "grade", "base_use_t", "level", "ration_saving",
-                 "dependent_share", "consumption_t", "inventory_t", "rationing")
+                 "dependent_share", "row", "consumption_t", "inventory_t", "rationing")
 
     def __init__(self, fab: str, material: str, grade: str, base_use_t: float,
                  level: Optional[List[float]] = None, ration_saving: float = 0.0,
-                 dependent_share: float = 1.0):
+                 dependent_share: float = 1.0, row: int = -1):
         self.fab, self.material, self.grade = fab, material, grade
+        self.row = row  # its place in the recorder's `daily`
         self.base_use_t = base_use_t  # use at the sized output level
         self.level = level  # the fab's output level each day (None: flat at 1)
         self.ration_saving = ration_saving
@@ -195,9 +200,9 @@ class Recorder:
         return out
 
     def arrivals(self) -> Tuple[List[float], List[str], List[str], List[str], List[str],
-                                List[float], List[float]]:
+                                List[float], List[float], List[int]]:
         """The orders that arrived (an arrival day, not NaN), in order, as the columns day, fab,
-        material, grade, origin, quantity_t, value_usd: one pass over the orders inside the
+        material, grade, origin, quantity_t, value_usd, series: one pass over the orders inside the
         compiled model, which reads an order's fields from its struct (read from outside, one
         attribute at a time, the ~20k orders of a replication cost 4 ms: issue 18)."""
         day: List[float] = []
@@ -207,6 +212,7 @@ class Recorder:
         origin: List[str] = []
         quantity_t: List[float] = []
         value_usd: List[float] = []
+        series: List[int] = []
         for o in self.orders:
             arrived = o.arrived_day
             if arrived == arrived:  # not NaN
@@ -217,13 +223,14 @@ class Recorder:
                 origin.append(o.origin)
                 quantity_t.append(o.quantity_t)
                 value_usd.append(o.value_usd)
-        return day, fab, material, grade, origin, quantity_t, value_usd
+                series.append(o.series)
+        return day, fab, material, grade, origin, quantity_t, value_usd, series
 
     def daily_series(self, fab: str, material: str, grade: str, base_use_t: float,
                      level: Optional[List[float]], ration_saving: float,
                      dependent_share: float) -> DailySeries:
         series = DailySeries(fab, material, grade, base_use_t, level, ration_saving,
-                             dependent_share)
+                             dependent_share, len(self.daily))
         self.daily.append(series)
         return series
 

@@ -138,6 +138,12 @@ def test_kpis_from_the_records_equal_those_of_the_stored_tables(p):
     from simulator.experiment import recorded_replication
     from simulator.config.dictionary import as_stored
 
+    from simulator.analysis.metrics import _series_rows
+
     tables, inputs = recorded_replication(p, 0, SIMULATION_TABLES)
     stored = {name: as_stored(name, df) for name, df in tables.items()}
     pd.testing.assert_frame_equal(kpis(p, inputs), replication_kpis(p, stored), check_exact=True)
+    # each lot's series as the recorder knew it is the one its fab and grade look up
+    a = inputs.arrivals
+    np.testing.assert_array_equal(a.series, _series_rows(inputs.fab_days,
+                                                         dataclasses.replace(a, series=None)))

@@ -4,12 +4,14 @@ experiment from the stored tables. Both must give the same numbers, bit for bit,
 summary would differ from the same run kept whole."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import SHORT, compose
-from simulator.analysis.metrics import kpis, replication_kpis
+from simulator.analysis.metrics import _series_rows, kpis, replication_kpis
 from simulator.app.pipeline import execute
 from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.experiment import recorded_replication
@@ -26,6 +28,12 @@ def test_kpis_from_the_records_equal_those_of_the_stored_tables(scenario, extra)
     for r in (0, 1):
         tables, inputs = recorded_replication(p, r, SIMULATION_TABLES)
         stored = {name: as_stored(name, df) for name, df in tables.items()}
+        # the row of the fab's days each lot counts in: as the recorder knew it when the lot was
+        # ordered, and as looked up from its fab and grade
+        a = inputs.arrivals
+        assert a.series is not None and len(a.series) == len(a.day) and (a.series >= 0).all()
+        looked_up = _series_rows(inputs.fab_days, dataclasses.replace(a, series=None))
+        np.testing.assert_array_equal(a.series, looked_up)
         from_records = kpis(p, inputs)
         from_tables = replication_kpis(p, stored)
         pd.testing.assert_frame_equal(from_records, from_tables, check_exact=True)
