@@ -231,16 +231,19 @@ def licensing_kpis(p: Params, r: int, apps: Applications) -> List[Row]:
     world = {m for m in p.materials} | {f"{m}.{g}" for m, mat in p.materials.items() for g in mat.grades}
     scopes = [ALL] + sorted(world | set(apps.item) | set(apps.expired_item))
     rows: List[Row] = []
+    # what does not depend on the scope, compared once
+    is_approved, is_denied = apps.outcome == "approved", apps.outcome == "denied"
+    is_withdrawn, is_bulk = apps.outcome == "withdrawn", apps.regime == "bulk"
     for scope in scopes:
         sel = np.ones(len(apps.item), bool) if scope == ALL else apps.item == scope
         expiries = len(apps.expired_item) if scope == ALL else int((apps.expired_item == scope).sum())
-        approved = sel & (apps.outcome == "approved")
-        case = apps.review_days[approved & (apps.regime != "bulk")]
-        bulk = apps.review_days[approved & (apps.regime == "bulk")]
+        approved = sel & is_approved
+        case = apps.review_days[approved & ~is_bulk]
+        bulk = apps.review_days[approved & is_bulk]
         values = {
             "applications": int(sel.sum()), "approvals": int(approved.sum()),
-            "denials": int((sel & (apps.outcome == "denied")).sum()),
-            "withdrawn": int((sel & (apps.outcome == "withdrawn")).sum()),
+            "denials": int((sel & is_denied).sum()),
+            "withdrawn": int((sel & is_withdrawn).sum()),
             "expiries": expiries, "rerequests": int(apps.rerequests[sel].sum()),
             "documents_filed": int(apps.documents[sel].sum() + apps.rerequests[sel].sum()),
             "lapsed_t": float(apps.lapsed_t[sel].sum()),
@@ -279,7 +282,7 @@ def trade_kpis(p: Params, r: int, imports: pd.DataFrame, arrivals: Arrivals) -> 
                          min(int(month_index([win.end[:7]])[0]), n_months - 1) + 1)
              for name, win in w.items()}
     ok = arrivals.day >= 0
-    a_month = (cal.dates(arrivals.day[ok]).astype("datetime64[M]") - first).astype(int)
+    a_month = cal.months(arrivals.day[ok])
     a_mat, a_qty = arrivals.material[ok], arrivals.quantity_t[ok]
     a_dom = arrivals.origin[ok] == p.world.home_country
     i_month = month_index(imports["month"].to_numpy())

@@ -226,8 +226,7 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     day, material, origin, qty, value = (np.concatenate(c) for c in zip(*parts))
     # one integer key per lot: its month in the run x its (material, origin) on the grid (a lot
     # of a pair off the grid is dropped); pandas sums each key's lots in their order
-    first = np.datetime64(cal.start, "M")
-    month = (cal.dates(day.astype(float)).astype("datetime64[M]") - first).astype(np.int64)
+    month = cal.months(day)
     mat_code, mats = pd.factorize(material.astype(object))
     org_code, orgs = pd.factorize(origin.astype(object))
     slot = {pair: i for i, pair in enumerate(origins)}

@@ -233,3 +233,28 @@ def test_a_runs_records_are_handed_over_free_of_the_worlds_reference_cycles():
     finally:
         gc.enable()
     assert run_world(tw.tiny_params(), 0).orders and gc.isenabled()  # and is lifted after
+
+
+def test_months_of_days_read_from_the_table_equal_the_date_conversion():
+    """Calendar.months (a lookup table of the run's days) gives each day's month since the
+    start's month as converting the dates does: fractional days by their floor, days outside
+    the run and missing days by conversion."""
+    import numpy as np
+
+    from simulator.config.calendar import Calendar
+
+    cal = Calendar("2019-02-15", "2021-03-01")
+    first = np.datetime64(cal.start, "M")
+
+    def converted(days):
+        return (cal.dates(days).astype("datetime64[M]") - first).astype(np.int64)
+
+    days = np.random.default_rng(3).uniform(0, cal.horizon_days, 5000)
+    days[:4] = [0.0, 13.99, 14.0, cal.horizon_days - 0.01]  # the first month ends on day 13
+    assert cal.months(days)[:4].tolist() == [0, 0, 1, 25]
+    np.testing.assert_array_equal(cal.months(days), converted(days))
+    beyond = np.array([-46.0, -0.5, 3.0, cal.horizon_days + 40.0])  # 31 Dec 2018, 14 Feb 2019
+    np.testing.assert_array_equal(cal.months(beyond), converted(beyond))
+    assert cal.months(beyond).tolist()[:2] == [-2, 0]
+    missing = np.array([2.0, np.nan])
+    np.testing.assert_array_equal(cal.months(missing), converted(missing))
