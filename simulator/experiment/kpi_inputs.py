@@ -210,14 +210,23 @@ def stored_fab_days(fd: FabDays) -> FabDays:
 
 
 def arrivals_from_recorder(rec: Any) -> Arrivals:
-    """Every lot that arrived, unrounded (the monthly imports are summed from these)."""
-    day, fab, material, grade, origin, quantity_t, value_usd, series = rec.arrivals()
-    return Arrivals(day=np.array(day, dtype=float), fab=np.array(fab, dtype=object),
-                    material=np.array(material, dtype=object), grade=np.array(grade, dtype=object),
-                    origin=np.array(origin, dtype=object),
-                    quantity_t=np.array(quantity_t, dtype=float),
-                    value_usd=np.array(value_usd, dtype=float),
-                    series=np.array(series, dtype=np.int64))
+    """Every lot that arrived, unrounded (the monthly imports are summed from these): its day,
+    quantity and value, and who, from where and what through its supply link."""
+    day, quantity_t, value_usd, link = rec.arrivals()
+
+    def array(values: list, dtype) -> np.ndarray:  # fromiter: no search for nested sequences
+        return np.fromiter(values, dtype=dtype, count=len(values))
+
+    row = array(link, np.int64)
+    links = rec.links
+
+    def through_link(field: str, dtype=object) -> np.ndarray:
+        return np.array([getattr(l, field) for l in links], dtype=dtype)[row]
+
+    return Arrivals(day=array(day, float), fab=through_link("fab"),
+                    material=through_link("material"), grade=through_link("grade"),
+                    origin=through_link("origin"), quantity_t=array(quantity_t, float),
+                    value_usd=array(value_usd, float), series=through_link("series", np.int64))
 
 
 def stored_arrivals(a: Arrivals) -> Arrivals:

@@ -66,7 +66,8 @@ def _frame(table: str, cols: Dict[str, np.ndarray], cal: Calendar, replication: 
     for stem in stems:
         cols[f"{stem}_date"] = _dates(cal, cols[f"{stem}_day"])
     cols["replication"] = np.full(len(next(iter(cols.values()))), replication, dtype=np.int64)
-    return pd.DataFrame({name: cols[name] for name in columns(table)})
+    # the columns are this table's own arrays: pandas need not copy them
+    return pd.DataFrame({name: cols[name] for name in columns(table)}, copy=False)
 
 
 def build_tables(p: Params, rec: Recorder, replication: int,
@@ -227,8 +228,8 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     # one integer key per lot: its month in the run x its (material, origin) on the grid (a lot
     # of a pair off the grid is dropped); pandas sums each key's lots in their order
     month = cal.months(day)
-    mat_code, mats = pd.factorize(material.astype(object))
-    org_code, orgs = pd.factorize(origin.astype(object))
+    mat_code, mats = pd.factorize(material.astype(object, copy=False))
+    org_code, orgs = pd.factorize(origin.astype(object, copy=False))
     slot = {pair: i for i, pair in enumerate(origins)}
     lut = np.array([slot.get((m, o), -1) for m in mats for o in orgs], dtype=np.int64)
     pair = lut[mat_code * len(orgs) + org_code] if len(day) else np.empty(0, dtype=np.int64)

@@ -101,6 +101,9 @@ class Fab:
         self.stocks[(material, grade)] = stock
         for link in links:
             link.stock = stock
+            supplier = link.supplier
+            link.row = self.rec.supply_link(self.id, supplier.id, supplier.origin,
+                                            supplier.material, grade, stock.days.row)
             self._links[(link.supplier.id, grade)] = link
             self._warm_start_pipeline(stock, link)
 
@@ -266,7 +269,7 @@ class Fab:
         order = Order(id=self.rec.new_id("O"), fab=self.id, supplier=s.id, origin=s.origin,
                       material=s.material, grade=link.grade, quantity_t=qty,
                       value_usd=qty * s.unit_value_usd_per_t, ordered_day=ordered_day, state=state)
-        order.series = link.stock.days.row
+        order.link = link.row
         self.rec.orders.append(order)
         link.opened(order)
         return order

@@ -44,9 +44,10 @@ class Order:
     ended_day: float = NaN  # day it lapsed or was denied
     released_day: float = NaN  # its licence was obtained (or, outside licensing, it was ordered)
     urgent: bool = False  # pulled forward on a jump in perceived risk: served from stock if held
-    # the row of the recorder's daily series (`DailySeries.row`) its fab keeps this grade's days
-    # in: where the KPIs count the lot, known when it is ordered (-1: none)
-    series: int = -1
+    # its supply link's row in the recorder's `links` (fab, supplier, origin, material, grade and
+    # the fab's daily series of the grade): known when it is ordered, so the KPIs need not look
+    # up each lot's series by its names (-1: none)
+    link: int = -1
 
     def __init__(self, id: str, fab: str, supplier: str, origin: str, material: str, grade: str,
                  quantity_t: float, value_usd: float, ordered_day: float,
@@ -69,7 +70,7 @@ class Order:
         self.ended_day = NaN
         self.released_day = NaN
         self.urgent = False
-        self.series = -1
+        self.link = -1
 
 
 @dataclass(eq=False, slots=True)
@@ -105,6 +106,16 @@ class Licence:
     @property
     def order_list(self) -> str:
         return ";".join(self.order_ids)
+
+
+class SupplyLinkRow(NamedTuple):
+    """A fab's link to one supplier for one grade, as its orders' records refer to it."""
+    fab: str
+    supplier: str
+    origin: str
+    material: str
+    grade: str
+    series: int  # the row of the recorder's `daily` the fab keeps this grade's days in
 
 
 class EventRow(NamedTuple):
@@ -181,6 +192,7 @@ class Recorder:
         self.risk: Dict[str, List[float]] = {}  # material -> perceived risk each day
         # crude imported by processors: (day, material, origin, tonnes, US$), one row per lot made
         self.feedstock: List[tuple] = []
+        self.links: List[SupplyLinkRow] = []  # every fab's link to a supplier for a grade
         self._next = {"O": 0, "L": 0}
 
     def hand_over(self) -> "Recorder":
@@ -196,35 +208,35 @@ class Recorder:
         out.daily, self.daily = self.daily, []
         out.risk, self.risk = self.risk, {}
         out.feedstock, self.feedstock = self.feedstock, []
+        out.links, self.links = self.links, []
         out._next = dict(self._next)
         return out
 
-    def arrivals(self) -> Tuple[List[float], List[str], List[str], List[str], List[str],
-                                List[float], List[float], List[int]]:
-        """The orders that arrived (an arrival day, not NaN), in order, as the columns day, fab,
-        material, grade, origin, quantity_t, value_usd, series: one pass over the orders inside the
-        compiled model, which reads an order's fields from its struct (read from outside, one
-        attribute at a time, the ~20k orders of a replication cost 4 ms: issue 18)."""
+    def arrivals(self) -> Tuple[List[float], List[float], List[float], List[int]]:
+        """The orders that arrived (an arrival day, not NaN), in order, as the columns day,
+        quantity_t, value_usd and link (its row of `links`: whose, from where, what): one pass
+        over the orders inside the compiled model, which reads an order's fields from its struct
+        (read from outside, one attribute at a time, the ~20k orders of a replication cost 4 ms:
+        issue 18)."""
         day: List[float] = []
-        fab: List[str] = []
-        material: List[str] = []
-        grade: List[str] = []
-        origin: List[str] = []
         quantity_t: List[float] = []
         value_usd: List[float] = []
-        series: List[int] = []
+        link: List[int] = []
         for o in self.orders:
             arrived = o.arrived_day
             if arrived == arrived:  # not NaN
                 day.append(arrived)
-                fab.append(o.fab)
-                material.append(o.material)
-                grade.append(o.grade)
-                origin.append(o.origin)
                 quantity_t.append(o.quantity_t)
                 value_usd.append(o.value_usd)
-                series.append(o.series)
-        return day, fab, material, grade, origin, quantity_t, value_usd, series
+                link.append(o.link)
+        return day, quantity_t, value_usd, link
+
+    def supply_link(self, fab: str, supplier: str, origin: str, material: str, grade: str,
+                    series: int) -> int:
+        """Register a fab's link to a supplier for a grade (`series`: the row of the fab's
+        daily series of it); its row in `links`, which each of its orders carries."""
+        self.links.append(SupplyLinkRow(fab, supplier, origin, material, grade, series))
+        return len(self.links) - 1
 
     def daily_series(self, fab: str, material: str, grade: str, base_use_t: float,
                      level: Optional[List[float]], ration_saving: float,

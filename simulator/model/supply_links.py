@@ -26,6 +26,7 @@ class SourceLink:
         self.account = account
         self.grade = grade
         self.stock: MaterialStock = None  # type: ignore[assignment]  # set once the stock exists
+        self.row = -1  # its row of the recorder's links, once registered (its orders carry it)
         self.share = share
         self.lead_ewma_days = lead_days
         self.open: Dict[str, Order] = {}

@@ -15,6 +15,7 @@ from simulator.analysis.metrics import _series_rows, kpis, replication_kpis
 from simulator.app.pipeline import execute
 from simulator.config.dictionary import SIMULATION_TABLES, as_stored
 from simulator.experiment import recorded_replication
+from simulator.experiment.kpi_inputs import arrivals_from_table
 from simulator.store.run_dir import load_tables, read_replications
 
 # a world that runs short (so lost output, stockouts and recovery times are not all zero) and one
@@ -34,6 +35,10 @@ def test_kpis_from_the_records_equal_those_of_the_stored_tables(scenario, extra)
         assert a.series is not None and len(a.series) == len(a.day) and (a.series >= 0).all()
         looked_up = _series_rows(inputs.fab_days, dataclasses.replace(a, series=None))
         np.testing.assert_array_equal(a.series, looked_up)
+        # who, from where and what, read through each lot's supply link: the lot's own record
+        table = arrivals_from_table(stored["shipments"])
+        for field in ("fab", "material", "grade", "origin"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(table, field), err_msg=field)
         from_records = kpis(p, inputs)
         from_tables = replication_kpis(p, stored)
         pd.testing.assert_frame_equal(from_records, from_tables, check_exact=True)
