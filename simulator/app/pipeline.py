@@ -10,8 +10,9 @@ and FAILED.txt is replaced by the reason; if even that cannot be written (a full
 failure to record it is reported too, and the first FAILED.txt remains.
 
 A run streams: each replication is simulated, its tables validated and written to disk (those
-`run.keep_tables` keeps) and its KPIs computed in the worker process that ran it; only the KPIs
-travel back. Parquet keeps every float exact, so the KPIs equal what
+`run.keep_tables` keeps; one part per replication, or per batch of replications for a big run
+that keeps only the small tables: `store.parts.replications_per_part`) and its KPIs computed in
+the worker process that ran it; only the KPIs travel back. Parquet keeps every float exact, so the KPIs equal what
 `python -m simulator rebuild <run_dir>` recomputes from the saved tables; a run that kept no
 tables rebuilds its summary, figures and report from `replications.csv`.
 """
