@@ -12,9 +12,9 @@ failure to record it is reported too, and the first FAILED.txt remains.
 A run streams: each replication is simulated, its tables validated and written to disk (those
 `run.keep_tables` keeps; one part per replication, or per batch of replications for a big run
 that keeps only the small tables: `store.parts.replications_per_part`) and its KPIs computed in
-the worker process that ran it; only the KPIs travel back. Parquet keeps every float exact, so the KPIs equal what
-`python -m simulator rebuild <run_dir>` recomputes from the saved tables; a run that kept no
-tables rebuilds its summary, figures and report from `replications.csv`.
+the worker process that ran it; only the KPIs travel back. Parquet keeps every float exact, so
+the KPIs equal what `python -m simulator rebuild <run_dir>` recomputes from the saved tables; a
+run that kept no tables rebuilds its summary, figures and report from `replications.csv`.
 """
 from __future__ import annotations
 
