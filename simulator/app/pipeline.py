@@ -37,7 +37,7 @@ from simulator.analysis.backtest import (backtest, band_holds, check_materials, 
 from simulator.analysis.intervals import followup_days, summarise, t_half_width
 from simulator.config.kpis import parse_kpi_column
 from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
-from simulator.config.dictionary import SIMULATION_TABLES, as_stored
+from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import (Results, collector_paused, map_batches, recorded_replication,
                                   with_run)
@@ -136,8 +136,8 @@ def replicate(params: Params, replications: range, directory: Path,
     for r in replications:
         tables, inputs = recorded_replication(params, r, keep)
         with collector_paused():
-            for name, df in tables.items():
-                kept[name].append(as_stored(name, df))
+            for name, df in tables.items():  # stored as float32: Arrow rounds as `as_stored`
+                kept[name].append(df)
             long.append(kpis(params, inputs))  # from the records: tables not kept are never built
     with collector_paused():
         write_part(directory, replications, {name: dfs[0] if len(dfs) == 1 else

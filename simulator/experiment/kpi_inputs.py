@@ -182,22 +182,17 @@ def fab_days_from_recorder(rec: Any, days: int) -> FabDays:
     if not series:
         return _no_fab_days(days)
 
-    columns = [s.columns() for s in series]  # the recorded days and what follows from them
-
-    def grid(attr: str) -> np.ndarray:
-        return np.vstack([c[attr] for c in columns])
-
-    pct = grid("production_pct")
+    g = rec.daily_grids()  # the recorded days and what follows from them, all series at once
+    pct = g["production_pct"]
     fab = np.array([s.fab for s in series], dtype=object)
     fab_pct = pct.copy()
     for f in dict.fromkeys(fab):
         rows = np.flatnonzero(fab == f)
         fab_pct[rows] = pct[rows].min(axis=0)
     return FabDays(fab=fab, item=items([s.material for s in series], [s.grade for s in series]),
-                   demand_t=grid("demand_t"),
-                   production_pct=pct, fab_production_pct=fab_pct,
-                   consumption_t=grid("consumption_t"), shortfall_t=grid("shortfall_t"),
-                   inventory_t=grid("inventory_t"))
+                   demand_t=g["demand_t"], production_pct=pct, fab_production_pct=fab_pct,
+                   consumption_t=g["consumption_t"], shortfall_t=g["shortfall_t"],
+                   inventory_t=g["inventory_t"])
 
 
 def stored_fab_days(fd: FabDays) -> FabDays:
