@@ -245,6 +245,27 @@ def test_parts_are_the_arrow_tables_pandas_would_make(streamed):
     assert licences.isna().any().any()  # the comparison covers missing values
 
 
+def test_arrow_rounds_floats_to_single_precision_as_the_kpis_do():
+    """A worker hands its tables to Arrow unrounded (issue 18): Arrow's cast to float32 must round
+    every double as `as_stored_precision` does, or the KPIs (computed at that precision) would
+    differ from a rebuild's. Ties, subnormals, overflow and missing values included."""
+    import numpy as np
+    import pyarrow as pa
+
+    from simulator.config.dictionary import as_stored_precision
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(size=100_000) * 10.0 ** rng.integers(-46, 40, 100_000),
+                        [np.nan, -0.0, np.inf, -np.inf, 3.4028235e38, 3.5e38, 1e-46, 1.4e-45,
+                         1.0 + 2.0 ** -24, 1.0 + 3 * 2.0 ** -24, 0.1]])
+    with np.errstate(over="ignore"):
+        want = as_stored_precision(x)
+    got = pa.array(x, type=pa.float32(), from_pandas=True, safe=False)
+    assert got.null_count == 1
+    got = got.to_numpy(zero_copy_only=False).astype(np.float64)
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
 def test_reading_records_with_the_collector_paused_leaves_it_as_it_was():
     import gc
 
