@@ -22,13 +22,12 @@ import pandas as pd
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.params import Params
 from simulator.config.demand import licensed_pre_shock_share, output_index
-from simulator.config.world import DOMESTIC_SHARE_STEM, licensed_rel_stem, licensed_share_stem
-from simulator.config.kpis import ALL
+from simulator.config.kpis import ALL, Row
+from simulator.analysis.trade_kpis import trade_kpis
 from simulator.experiment.kpi_inputs import (Applications, Arrivals, FabDays, KpiInputs,
                                              inputs_from_tables, items)
 
 SHORT_T = 1e-9  # a shortfall below this (tonnes) is rounding, not a stockout
-Row = Tuple[int, str, str, str, float]  # replication, fab, item, kpi, value
 COLUMNS = ["replication", "fab", "item", "kpi", "value"]
 
 
@@ -141,23 +140,17 @@ def _ttr(p: Params, fd: FabDays, arrivals: Arrivals, shock: int) -> np.ndarray:
 
 
 def _series_rows(fd: FabDays, a: Arrivals) -> np.ndarray:
-    """Each arrival's row of `fd` (its fab and item; -1 for none): as the recorder knew it, else
-    looked up once per distinct fab x material x grade rather than once per lot."""
-    if a.series is not None:
-        return a.series
-    fab_code, fabs = pd.factorize(a.fab)
-    mat_code, mats = pd.factorize(a.material)
-    grade_code, grades = pd.factorize(a.grade)
-    combo = (fab_code * len(mats) + mat_code) * len(grades) + grade_code
-    kinds, inverse = np.unique(combo, return_inverse=True)
-    if not len(kinds):
-        return np.empty(0, dtype=int)
-    fab, rest = np.divmod(kinds, len(mats) * len(grades))
-    mat, grade = np.divmod(rest, len(grades))
-    row_of = {(f, i): s for s, (f, i) in enumerate(zip(fd.fab, fd.item))}
-    keys = zip(np.asarray(fabs, dtype=object)[fab],
-               items(np.asarray(mats, dtype=object)[mat], np.asarray(grades, dtype=object)[grade]))
-    return np.array([row_of.get(k, -1) for k in keys], dtype=int)[inverse]
+    """Each arrival's row of `fd` (its fab and item; -1 for none), through its link: as the
+    recorder knew it, else looked up once per link."""
+    links = a.links
+    if links.series is not None:
+        per_link = links.series
+    else:
+        row_of = {(f, i): s for s, (f, i) in enumerate(zip(fd.fab, fd.item))}
+        per_link = np.array([row_of.get(k, -1) for k in zip(links.fab, items(links.material,
+                                                                             links.grade))],
+                            dtype=np.int64)
+    return per_link[a.link]
 
 
 def _groups(keys: np.ndarray) -> Iterable[Tuple[str, np.ndarray]]:
@@ -247,74 +240,23 @@ def licensing_kpis(p: Params, r: int, apps: Applications) -> List[Row]:
             "expiries": expiries, "rerequests": int(apps.rerequests[sel].sum()),
             "documents_filed": int(apps.documents[sel].sum() + apps.rerequests[sel].sum()),
             "lapsed_t": float(apps.lapsed_t[sel].sum()),
-            "review_days_mean": _stat(case, "mean"), "review_days_p50": _stat(case, 0.5),
-            "review_days_p90": _stat(case, 0.9), "review_days_mean_bulk": _stat(bulk, "mean"),
+            **dict(zip(("review_days_mean", "review_days_p50", "review_days_p90"), _review_stats(case))),
+            "review_days_mean_bulk": _review_stats(bulk, quantiles=False)[0],
         }
         rows += [(r, ALL, scope, k, float(v)) for k, v in values.items()]
     return rows
 
 
-def _stat(x: np.ndarray, how) -> float:
+def _review_stats(x: np.ndarray, quantiles: bool = True) -> Tuple[float, ...]:
+    """Mean, median and 90th percentile of `x` (without NaN; NaN if none), or the mean alone;
+    both quantiles from one partition of `x` (the same values as two calls)."""
     x = x[~np.isnan(x)]
     if x.size == 0:
-        return math.nan
-    return float(x.mean()) if how == "mean" else float(np.quantile(x, how))
-
-
-def trade_kpis(p: Params, r: int, imports: pd.DataFrame, arrivals: Arrivals) -> List[Row]:
-    """Per material (fab = `all`), for each window of `metrics.windows`:
-    - imports_jp_rel_<window>: mean monthly imports from Japan in the window / the same in `pre`
-      (1 = unchanged; not reported for `pre` itself);
-    - japan_share_pct_<window>: imports from Japan / imports from all origins, by quantity;
-    - domestic_share_pct_<window>: deliveries from Korean producers / all deliveries (imports +
-      domestic), by quantity: the share of supply substitution has taken.
-    (The stems are named after the world's licensing country: config/world.py.)"""
-    w = p.metrics.windows
-    cal = Calendar(p.run.start_date, p.run.end_date)
-    first = np.datetime64(cal.start, "M")
-    n_months = int((np.datetime64(cal.end, "M") - first).astype(int)) + 1
-
-    def month_index(months) -> np.ndarray:  # months since the run's first month
-        return (np.asarray(months, dtype="datetime64[M]") - first).astype(int)
-
-    # each window as a slice of month indices, clipped to the run (an empty slice: NaN)
-    spans = {name: slice(max(int(month_index([win.start[:7]])[0]), 0),
-                         min(int(month_index([win.end[:7]])[0]), n_months - 1) + 1)
-             for name, win in w.items()}
-    ok = arrivals.day >= 0
-    a_month = cal.months(arrivals.day[ok])
-    a_mat, a_qty = arrivals.material[ok], arrivals.quantity_t[ok]
-    a_dom = arrivals.origin[ok] == p.world.home_country
-    i_month = month_index(imports["month"].to_numpy())
-    i_mat, i_qty = imports["material"].to_numpy(), imports["quantity_t"].to_numpy()
-    i_lic = imports["origin"].to_numpy() == p.world.licensing_country
-
-    def monthly(months, qty, keep) -> np.ndarray:
-        return np.bincount(months[keep], weights=qty[keep], minlength=n_months)
-
-    rel, share = licensed_rel_stem(p.world), licensed_share_stem(p.world)
-    rows: List[Row] = []
-    for mat in sorted(set(i_mat)):
-        mi, sa = i_mat == mat, a_mat == mat
-        lic, tot = monthly(i_month, i_qty, mi & i_lic), monthly(i_month, i_qty, mi)
-        all_in, dom_in = monthly(a_month, a_qty, sa), monthly(a_month, a_qty, sa & a_dom)
-
-        def window(name):
-            span = spans[name]
-            mean_lic = float(lic[span].mean()) if span.stop > span.start else math.nan
-            return mean_lic, tot[span].sum(), lic[span].sum(), dom_in[span].sum(), all_in[span].sum()
-
-        pre = window("pre")[0] if "pre" in w else math.nan
-        for name in w:
-            mean_lic, tot_sum, lic_sum, dom_sum, all_sum = window(name)
-            if name != "pre":
-                rows.append((r, ALL, mat, f"{rel}_{name}",
-                             mean_lic / pre if pre and pre > 0 else math.nan))
-            rows.append((r, ALL, mat, f"{share}_{name}",
-                         100.0 * lic_sum / tot_sum if tot_sum > 0 else math.nan))
-            rows.append((r, ALL, mat, f"{DOMESTIC_SHARE_STEM}_{name}",
-                         100.0 * dom_sum / all_sum if all_sum > 0 else math.nan))
-    return rows
+        return (math.nan,) * (3 if quantiles else 1)
+    if not quantiles:
+        return (float(x.mean()),)
+    p50, p90 = np.quantile(x, [0.5, 0.9])
+    return float(x.mean()), float(p50), float(p90)
 
 
 def kpis(p: Params, x: KpiInputs) -> pd.DataFrame:

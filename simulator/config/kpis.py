@@ -6,10 +6,13 @@ exactly these (a test checks every column of a real run against it).
 """
 from __future__ import annotations
 
+from typing import Tuple
+
 from simulator.config.params import Params
 from simulator.config.world import window_kpi_stems
 
 ALL = "all"
+Row = Tuple[int, str, str, str, float]  # one row of a long KPI table: replication, fab, item, kpi, value
 
 
 def kpi_column(kpi: str, fab: str, item: str) -> str:

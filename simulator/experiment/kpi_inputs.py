@@ -50,18 +50,32 @@ class FabDays:
 
 
 @dataclass(frozen=True)
-class Arrivals:
-    """Lots that arrived at a fab (any origin, the home country's producers included)."""
-    day: np.ndarray  # float: arrival day (fractional within the day)
+class Links:
+    """The supply links lots arrive through, one row each: a fab, what it buys and from where.
+    Lots name their link by its row, so the ~20k lots of a replication carry one integer, not
+    four strings, and what is asked of a link (is it foreign? which series does it feed?) is
+    asked once per link, not once per lot (issue 18)."""
     fab: np.ndarray
     material: np.ndarray
     grade: np.ndarray
     origin: np.ndarray
+    # each link's row of the replication's FabDays (its fab's series of the grade, -1 for none),
+    # where the recorder knows it; None: looked up by fab and item (`metrics._series_rows`)
+    series: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Lots that arrived at a fab (any origin, the home country's producers included)."""
+    day: np.ndarray  # float: arrival day (fractional within the day)
     quantity_t: np.ndarray
     value_usd: np.ndarray
-    # each lot's row of the replication's FabDays, where the recorder knows it (its fab's series
-    # of the grade, -1 for none); None: looked up by fab and item (`metrics._series_rows`)
-    series: Optional[np.ndarray] = None
+    link: np.ndarray  # int: each lot's row of `links`
+    links: Links
+
+    def per_lot(self, field: str) -> np.ndarray:
+        """A field of `links` (fab, material, grade, origin) for each lot."""
+        return getattr(self.links, field)[self.link]
 
 
 @dataclass(frozen=True)
@@ -127,15 +141,27 @@ def fab_days_from_table(daily: pd.DataFrame, days: int) -> FabDays:
                    inventory_t=grid("inventory_t"))
 
 
+LINK_FIELDS = ("fab", "material", "grade", "origin")
+
+
 def arrivals_from_table(shipments: pd.DataFrame) -> Arrivals:
+    """The arrived lots of `shipments`, each fab x material x grade x origin one link (in order
+    of first arrival)."""
     arrived = shipments[shipments["arrived_day"].notna()]
+    columns = [arrived[f].to_numpy(dtype=object) for f in LINK_FIELDS]
+    combo = np.zeros(len(arrived), dtype=np.int64)
+    for column in columns:  # one integer per distinct combination (a MultiIndex costs more)
+        code, uniques = pd.factorize(column, use_na_sentinel=False)
+        combo = combo * len(uniques) + code
+    _, first, link = np.unique(combo, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # links numbered in order of first arrival
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    links = Links(*(column[first[order]] for column in columns))
     return Arrivals(day=arrived["arrived_day"].to_numpy(dtype=float),
-                    fab=arrived["fab"].to_numpy(dtype=object),
-                    material=arrived["material"].to_numpy(dtype=object),
-                    grade=arrived["grade"].to_numpy(dtype=object),
-                    origin=arrived["origin"].to_numpy(dtype=object),
                     quantity_t=arrived["quantity_t"].to_numpy(dtype=float),
-                    value_usd=arrived["value_usd"].to_numpy(dtype=float))
+                    value_usd=arrived["value_usd"].to_numpy(dtype=float),
+                    link=rank[link.ravel()].astype(np.int64), links=links)
 
 
 def applications_from_tables(licences: pd.DataFrame, events: pd.DataFrame) -> Applications:
@@ -206,28 +232,23 @@ def stored_fab_days(fd: FabDays) -> FabDays:
 
 def arrivals_from_recorder(rec: Any) -> Arrivals:
     """Every lot that arrived, unrounded (the monthly imports are summed from these): its day,
-    quantity and value, and who, from where and what through its supply link."""
+    quantity and value, and its supply link (who, from where and what)."""
     day, quantity_t, value_usd, link = rec.arrivals()
 
     def array(values: list, dtype) -> np.ndarray:  # fromiter: no search for nested sequences
         return np.fromiter(values, dtype=dtype, count=len(values))
 
-    row = array(link, np.int64)
-    links = rec.links
+    def field(name: str, dtype=object) -> np.ndarray:
+        return np.array([getattr(l, name) for l in rec.links], dtype=dtype)
 
-    def through_link(field: str, dtype=object) -> np.ndarray:
-        return np.array([getattr(l, field) for l in links], dtype=dtype)[row]
-
-    return Arrivals(day=array(day, float), fab=through_link("fab"),
-                    material=through_link("material"), grade=through_link("grade"),
-                    origin=through_link("origin"), quantity_t=array(quantity_t, float),
-                    value_usd=array(value_usd, float), series=through_link("series", np.int64))
+    links = Links(*(field(f) for f in LINK_FIELDS), series=field("series", np.int64))
+    return Arrivals(day=array(day, float), quantity_t=array(quantity_t, float),
+                    value_usd=array(value_usd, float), link=array(link, np.int64), links=links)
 
 
 def stored_arrivals(a: Arrivals) -> Arrivals:
-    return Arrivals(day=stored(a.day), fab=a.fab, material=a.material, grade=a.grade,
-                    origin=a.origin, quantity_t=stored(a.quantity_t), value_usd=stored(a.value_usd),
-                    series=a.series)
+    return Arrivals(day=stored(a.day), quantity_t=stored(a.quantity_t),
+                    value_usd=stored(a.value_usd), link=a.link, links=a.links)
 
 
 def applications_from_recorder(rec: Any, lapsed_t: Sequence[float]) -> Applications:

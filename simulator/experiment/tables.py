@@ -212,27 +212,29 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
                         if s.feedstock.origin and s.feedstock.t_per_t > 0}
                      | {(m, o) for m, mat in p.materials.items() for o in mat.other_goods_share})
     months = month_grid(cal)
-    a = arrivals
-    keep = (a.origin != p.world.home_country) & (a.day >= 0)
-    parts = [(a.day[keep], a.material[keep], a.origin[keep], a.quantity_t[keep], a.value_usd[keep])]
+    slot = {pair: i for i, pair in enumerate(origins)}
+
+    def slots(material, origin) -> np.ndarray:  # each lot's (material, origin) on the grid, or -1
+        return np.array([slot.get(pair, -1) for pair in zip(material, origin)], dtype=np.int64)
+
+    # arrivals through a foreign link: the grid slot asked once per link, not once per lot
+    a, links = arrivals, arrivals.links
+    keep = (links.origin != p.world.home_country)[a.link] & (a.day >= 0)
+    parts = [(a.day[keep], slots(links.material, links.origin)[a.link[keep]], a.quantity_t[keep],
+              a.value_usd[keep])]
     if len(feedstock):
-        crude = list(zip(*feedstock))  # (day, material, origin, tonnes, US$) per lot of crude
-        day, material, origin, qty, value = (np.array(c, dtype=dtype) for c, dtype in zip(
-            crude, (float, object, object, float, float)))
+        day, material, origin, qty, value = zip(*feedstock)  # per lot of crude
+        day = np.array(day, dtype=float)
         ok = day >= 0
-        parts.append((day[ok], material[ok], origin[ok], qty[ok], value[ok]))
-    other = _other_goods(p, cal)
-    if len(other[0]):
-        parts.append(other)
-    day, material, origin, qty, value = (np.concatenate(c) for c in zip(*parts))
+        parts.append((day[ok], slots(material, origin)[ok], np.array(qty, dtype=float)[ok],
+                      np.array(value, dtype=float)[ok]))
+    day, material, origin, qty, value = _other_goods(p, cal)
+    if len(day):
+        parts.append((day, slots(material, origin), qty, value))
+    day, pair, qty, value = (np.concatenate(c) for c in zip(*parts))
     # one integer key per lot: its month in the run x its (material, origin) on the grid (a lot
     # of a pair off the grid is dropped); pandas sums each key's lots in their order
     month = cal.months(day)
-    mat_code, mats = pd.factorize(material.astype(object, copy=False))
-    org_code, orgs = pd.factorize(origin.astype(object, copy=False))
-    slot = {pair: i for i, pair in enumerate(origins)}
-    lut = np.array([slot.get((m, o), -1) for m in mats for o in orgs], dtype=np.int64)
-    pair = lut[mat_code * len(orgs) + org_code] if len(day) else np.empty(0, dtype=np.int64)
     on = pair >= 0
     key = month[on] * len(origins) + pair[on]
     sums = pd.DataFrame({"quantity_t": qty[on].astype(float), "value_usd": value[on].astype(float)}
