@@ -215,13 +215,17 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     slot = {pair: i for i, pair in enumerate(origins)}
 
     def slots(material, origin) -> np.ndarray:  # each lot's (material, origin) on the grid, or -1
-        return np.array([slot.get(pair, -1) for pair in zip(material, origin)], dtype=np.int64)
+        m_code, m = pd.factorize(np.asarray(material, dtype=object))  # asked once per pair, not lot
+        o_code, o = pd.factorize(np.asarray(origin, dtype=object))
+        lut = np.array([slot.get((mi, oi), -1) for mi in m for oi in o] or [-1], dtype=np.int64)
+        return lut[m_code * len(o) + o_code]
 
     # arrivals through a foreign link: the grid slot asked once per link, not once per lot
     a, links = arrivals, arrivals.links
     keep = (links.origin != p.world.home_country)[a.link] & (a.day >= 0)
-    parts = [(a.day[keep], slots(links.material, links.origin)[a.link[keep]], a.quantity_t[keep],
-              a.value_usd[keep])]
+    of_link = np.array([slot.get(pair, -1) for pair in zip(links.material, links.origin)],
+                       dtype=np.int64)
+    parts = [(a.day[keep], of_link[a.link[keep]], a.quantity_t[keep], a.value_usd[keep])]
     if len(feedstock):
         day, material, origin, qty, value = zip(*feedstock)  # per lot of crude
         day = np.array(day, dtype=float)
@@ -237,12 +241,13 @@ def imports_monthly(p: Params, arrivals: Arrivals, cal: Calendar, replication: i
     month = cal.months(day)
     on = pair >= 0
     key = month[on] * len(origins) + pair[on]
-    sums = pd.DataFrame({"quantity_t": qty[on].astype(float), "value_usd": value[on].astype(float)}
-                        ).groupby(key).sum()
+    # (one 2-D block, groups left unsorted: the same sums, a third less pandas work)
+    sums = pd.DataFrame(np.column_stack([qty[on], value[on]]).astype(float)
+                        ).groupby(key, sort=False).sum()
     n = len(months) * len(origins)
-    out = {c: np.zeros(n) for c in ("quantity_t", "value_usd")}
-    for c in out:
-        out[c][sums.index.to_numpy()] = sums[c].to_numpy()
+    grid = np.zeros((2, n))
+    grid[:, sums.index.to_numpy()] = sums.to_numpy().T
+    out = {"quantity_t": grid[0], "value_usd": grid[1]}
     return pd.DataFrame({
         "replication": replication,
         "month": np.repeat(np.array(months, dtype=object), len(origins)),
