@@ -45,7 +45,7 @@ from simulator.experiment.kpi_inputs import TABLE_COLUMNS
 from simulator.experiment.parameter_draws import draws_table
 from simulator.model import COMPILED as MODEL_COMPILED  # the accelerated build, if current
 from simulator.store.integrity import check_run
-from simulator.store.parts import replications_per_part, write_part
+from simulator.store.parts import replications_per_part, stacked, write_part
 from simulator.store.run_info import as_run_info
 from simulator.store.run_dir import (FAILED_TXT, KEEP_TABLES, REBUILD_FAILED, REBUILDING, RUN_INFO,
                                      begin_failure_record, changed_files,
@@ -140,10 +140,9 @@ def replicate(params: Params, replications: range, directory: Path,
                 kept[name].append(df)
             long.append(kpis(params, inputs))  # from the records: tables not kept are never built
     with collector_paused():
-        write_part(directory, replications, {name: dfs[0] if len(dfs) == 1 else
-                                             pd.concat(dfs, ignore_index=True)
-                                             for name, dfs in kept.items()})
+        write_part(directory, replications, {name: stacked(dfs) for name, dfs in kept.items()})
     return long[0] if len(long) == 1 else pd.concat(long, ignore_index=True)
+
 
 
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -68,6 +69,15 @@ def part_path(directory: Path, table: str, replications: range) -> Path:
     first, last = replications[0], replications[-1]
     name = f"rep-{first:06d}" + (f"-{last:06d}" if last != first else "")
     return Path(directory) / "tables" / table / f"{name}.parquet"
+
+
+def stacked(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of one kind (the same columns and dtypes, as built) one after another, column by
+    column: pd.concat's index and dtype bookkeeping cost ~0.7 ms a replication of a batch."""
+    if len(frames) == 1:  # a part of one replication: its table itself
+        return frames[0]
+    return pd.DataFrame({c: np.concatenate([f[c].to_numpy() for f in frames])
+                         for c in frames[0].columns}, copy=False)
 
 
 def write_part(directory: Path, replications: range, tables: Dict[str, pd.DataFrame]) -> None:
