@@ -158,7 +158,7 @@ class Fab:
                 stock.stockout = stockout
                 self._event(day, "stockout_started" if stockout else "stockout_ended", stock,
                             quantity_t=short if stockout else math.nan)
-            stock.days.record(use, on_hand, rationing)  # the rest of the day follows from these
+            stock.days.record(use, on_hand, rationing, use < need)  # the rest follows from these
 
     def _review(self, stock: MaterialStock, day: int, urgent: bool = False) -> None:
         m, g = stock.material, stock.grade

@@ -135,16 +135,18 @@ class EventRow(NamedTuple):
 
 
 class DailySeries:
-    """A fab's days for one material grade. The fab appends what it did each day, three numbers
-    (cheaper than a row object, and half of what a day's row holds): what it used, the stock
-    left, and whether it rationed. The rest of the row follows from these and the grade's terms,
-    and `columns` computes it as arrays after the run with the very operations the fab's day
-    would have used, so the values are the same to the bit: planned use (the sized use times the
-    fab's output level that day), need (less `ration_saving` while rationing), shortfall (need
-    less use) and output (100 less the dependent share of the shortfall, in % of need)."""
+    """A fab's days for one material grade. The fab appends what it did each day (cheaper than a
+    row object, and a third of what a day's row holds): the stock left, whether it rationed, and
+    on a day it fell short, what it used (on any other day it used what it needed). The rest of
+    the row follows from these and the grade's terms, and `daily_grids` computes it as arrays
+    after the run with the very operations the fab's day would have used, so the values are the
+    same to the bit: planned use (the sized use times the fab's output level that day), need
+    (less `ration_saving` while rationing), use (the need, or the use recorded on a short day),
+    shortfall (need less use) and output (100 less the dependent share of the shortfall, in % of
+    need)."""
 
     __slots__ = ("fab", "material", "grade", "base_use_t", "level", "ration_saving",
-                 "dependent_share", "row", "consumption_t", "inventory_t", "rationing")
+                 "dependent_share", "row", "short_day", "short_use_t", "inventory_t", "rationing")
 
     def __init__(self, fab: str, material: str, grade: str, base_use_t: float,
                  level: Optional[List[float]] = None, ration_saving: float = 0.0,
@@ -155,12 +157,21 @@ class DailySeries:
         self.level = level  # the fab's output level each day (None: flat at 1)
         self.ration_saving = ration_saving
         self.dependent_share = dependent_share
-        self.consumption_t: List[float] = []
+        # the days it used less than it needed, and what it used on them: most days it uses its
+        # need, and reading back a boxed float a day per series was a tenth of a summary run's
+        # worker (issue 18)
+        self.short_day: List[int] = []
+        self.short_use_t: List[float] = []
         self.inventory_t: List[float] = []
         self.rationing: List[bool] = []
 
-    def record(self, consumption_t: float, inventory_t: float, rationing: bool) -> None:
-        self.consumption_t.append(consumption_t)
+    def record(self, consumption_t: float, inventory_t: float, rationing: bool,
+               short: bool) -> None:
+        """The day's use, stock left and rationing; `short`: it used less than it needed (only
+        then is its use kept: otherwise it is the need)."""
+        if short:
+            self.short_day.append(len(self.inventory_t))
+            self.short_use_t.append(consumption_t)
         self.inventory_t.append(inventory_t)
         self.rationing.append(rationing)
 
@@ -175,7 +186,7 @@ def daily_grids(series: List[DailySeries]) -> Dict[str, np.ndarray]:
     `DailySeries.columns` names them. All series at once: each fab's output level is read once
     for all its grades, and the elementwise arithmetic is the same per element as one series'
     alone (reading the ~10^5 recorded numbers is most of the cost: issue 18)."""
-    n = len(series[0].consumption_t) if series else 0
+    n = len(series[0].inventory_t) if series else 0
     levels: Dict[int, np.ndarray] = {}  # a fab's level list, shared by its grades -> its days
     flat = np.ones(n)
     level = np.empty((len(series), n))
@@ -191,21 +202,22 @@ def daily_grids(series: List[DailySeries]) -> Dict[str, np.ndarray]:
     def per_series(attr: str) -> np.ndarray:  # a column of each series' constant
         return np.array([getattr(s, attr) for s in series], dtype=float)[:, None]
 
-    def recorded(attr: str) -> np.ndarray:
-        return np.array([np.fromiter(getattr(s, attr), dtype=float, count=n) for s in series]
-                        ).reshape(len(series), n)
-
     demand = per_series("base_use_t") * level
     # bools are the bytes 0 and 1: read as such, three times faster than numpy's conversion
     rationing = np.frombuffer(b"".join(bytes(s.rationing) for s in series),
                               dtype=bool).reshape(len(series), n)
     need = np.where(rationing, demand * (1.0 - per_series("ration_saving")), demand)
-    use = recorded("consumption_t")
+    use = need.copy()  # what it needed, but on its short days what it used
+    for i, s in enumerate(series):
+        if s.short_day:
+            use[i, np.array(s.short_day, dtype=np.int64)] = np.array(s.short_use_t, dtype=float)
     short = need - use
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(need > 0, 100.0 * (1.0 - per_series("dependent_share") * short / need), 100.0)
     return {"demand_t": demand, "consumption_t": use, "shortfall_t": short,
-            "inventory_t": recorded("inventory_t"), "rationing": rationing, "production_pct": pct}
+            "inventory_t": np.array([np.fromiter(s.inventory_t, dtype=float, count=n)
+                                     for s in series]).reshape(len(series), n),
+            "rationing": rationing, "production_pct": pct}
 
 
 class Recorder:

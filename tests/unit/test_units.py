@@ -107,7 +107,7 @@ def test_a_days_columns_are_what_the_fab_computed_each_day_bit_for_bit():
         use = need if need <= on_hand else on_hand
         short = need - use
         pct = 100.0 * (1.0 - dep * short / need) if need > 0 else 100.0
-        series.record(use, on_hand - use, rationing)
+        series.record(use, on_hand - use, rationing, use < need)
         expected.append((d, use, short, on_hand - use, rationing, pct))
     cols = series.columns()
     names = ["demand_t", "consumption_t", "shortfall_t", "inventory_t", "rationing", "production_pct"]
@@ -115,7 +115,7 @@ def test_a_days_columns_are_what_the_fab_computed_each_day_bit_for_bit():
         assert cols[name].tolist() == [e[i] for e in expected], name
     assert (cols["shortfall_t"] > 0).any() and (cols["production_pct"] == 100.0).any()
     flat = DailySeries("f", "hf", "liquid", base)  # no output index: flat at the sized use
-    flat.record(1.0, 2.0, False)
+    flat.record(1.0, 2.0, False, False)
     assert flat.columns()["demand_t"].tolist() == [base]
 
 
