@@ -90,8 +90,8 @@ def test_lane_transit_is_triangular_plus_customs():
 
 # --- a fab's recorded days --------------------------------------------------------------------------
 def test_a_days_columns_are_what_the_fab_computed_each_day_bit_for_bit():
-    """DailySeries keeps use, stock and rationing; planned use, shortfall and output are derived
-    after the run. They must equal, to the bit, what the fab's day computed: d = sized use x
+    """DailySeries keeps stock, rationing and, on a short day only, use; planned use, use on the
+    other days, shortfall and output are derived after the run. They must equal, to the bit, what the fab's day computed: d = sized use x
     level, need = d x (1 - saving) while rationing, short = need - use, output = 100 x (1 -
     dependent share x short / need), 100 when nothing was needed."""
     rng = np.random.default_rng(7)
@@ -118,6 +118,30 @@ def test_a_days_columns_are_what_the_fab_computed_each_day_bit_for_bit():
     flat.record(1.0, 2.0, False, False)
     assert flat.columns()["demand_t"].tolist() == [base]
 
+
+
+def test_the_days_of_many_series_are_those_of_each_alone():
+    """`daily_grids` reads all of a run's series at once, sharing a fab's level between its
+    grades: each row must be that series' own days, a flat series and short days included."""
+    from simulator.model.records import daily_grids
+
+    rng = np.random.default_rng(3)
+    shared = [float(x) for x in rng.uniform(0.5, 1.5, 50)]
+    series = [DailySeries("a", "hf", "gas", 2.0, shared, 0.25, 0.5),
+              DailySeries("a", "pr", "euv", 0.3, shared, 0.1, 1.0),
+              DailySeries("b", "hf", "gas", 1.1, None, 0.25, 0.8)]
+    for s in series:
+        for day in range(50):
+            rationing = bool(rng.random() < 0.2)
+            need = s.base_use_t * (s.level[day] if s.level else 1.0)
+            need = need * (1.0 - s.ration_saving) if rationing else need
+            use = need * float(rng.choice([1.0, 0.5]))
+            s.record(use, float(rng.uniform(0, 5)), rationing, use < need)
+    together = daily_grids(series)
+    for i, s in enumerate(series):
+        for name, alone in s.columns().items():
+            assert together[name][i].tolist() == alone.tolist(), (i, name)
+    assert (together["shortfall_t"] > 0).any() and (together["shortfall_t"] == 0).any()
 
 # --- a supplier's shared line ------------------------------------------------------------------------
 def test_a_line_is_shared_by_weight_and_idles_for_no_one():
