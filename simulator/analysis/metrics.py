@@ -19,11 +19,11 @@ from typing import Callable, Dict, Iterable, List, Tuple
 import numpy as np
 import pandas as pd
 
+from simulator.analysis.trade_kpis import trade_kpis
 from simulator.config.calendar import DAYS_PER_MONTH, Calendar
 from simulator.config.params import Params
 from simulator.config.demand import licensed_pre_shock_share, output_index
 from simulator.config.kpis import ALL, Row
-from simulator.analysis.trade_kpis import trade_kpis
 from simulator.experiment.kpi_inputs import (Applications, Arrivals, FabDays, KpiInputs,
                                              inputs_from_tables, items)
 
@@ -233,6 +233,7 @@ def licensing_kpis(p: Params, r: int, apps: Applications) -> List[Row]:
         approved = sel & is_approved
         case = apps.review_days[approved & ~is_bulk]
         bulk = apps.review_days[approved & is_bulk]
+        mean, p50, p90 = _review_stats(case)
         values = {
             "applications": int(sel.sum()), "approvals": int(approved.sum()),
             "denials": int((sel & is_denied).sum()),
@@ -240,7 +241,7 @@ def licensing_kpis(p: Params, r: int, apps: Applications) -> List[Row]:
             "expiries": expiries, "rerequests": int(apps.rerequests[sel].sum()),
             "documents_filed": int(apps.documents[sel].sum() + apps.rerequests[sel].sum()),
             "lapsed_t": float(apps.lapsed_t[sel].sum()),
-            **dict(zip(("review_days_mean", "review_days_p50", "review_days_p90"), _review_stats(case))),
+            "review_days_mean": mean, "review_days_p50": p50, "review_days_p90": p90,
             "review_days_mean_bulk": _review_stats(bulk, quantiles=False)[0],
         }
         rows += [(r, ALL, scope, k, float(v)) for k, v in values.items()]
