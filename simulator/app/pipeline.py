@@ -144,7 +144,6 @@ def replicate(params: Params, replications: range, directory: Path,
     return long[0] if len(long) == 1 else pd.concat(long, ignore_index=True)
 
 
-
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),
             workers: Optional[int] = None) -> Path:
     """Run every replication of `params` and write the run directory (the main job)."""
