@@ -36,7 +36,8 @@ from simulator.analysis.backtest import (backtest, band_holds, check_materials, 
                                          load_observed)
 from simulator.analysis.intervals import followup_days, summarise, t_half_width
 from simulator.config.kpis import parse_kpi_column
-from simulator.analysis.metrics import kpis, long_from_wide, replication_kpis, sort_long, wide
+from simulator.analysis.metrics import (kpi_rows, long_from_wide, long_table, replication_kpis,
+                                       sort_long, wide)
 from simulator.config.dictionary import SIMULATION_TABLES
 from simulator.config.params import Params
 from simulator.experiment import (Results, collector_paused, map_batches, recorded_replication,
@@ -132,16 +133,16 @@ def replicate(params: Params, replications: range, directory: Path,
     same as those of their stored tables). The tables wait in memory for the part to be written
     only when they are small (`replications_per_part`)."""
     kept: Dict[str, list] = {name: [] for name in keep}
-    long = []
+    rows: list = []
     for r in replications:
         tables, inputs = recorded_replication(params, r, keep)
         with collector_paused():
             for name, df in tables.items():  # stored as float32: Arrow rounds as `as_stored`
                 kept[name].append(df)
-            long.append(kpis(params, inputs))  # from the records: tables not kept are never built
+            rows += kpi_rows(params, inputs)  # from the records: tables not kept are never built
     with collector_paused():
         write_part(directory, replications, {name: stacked(dfs) for name, dfs in kept.items()})
-    return long[0] if len(long) == 1 else pd.concat(long, ignore_index=True)
+        return long_table(rows)
 
 
 def execute(params: Params, run_dir: Path, config_hash: str, overrides: Sequence[str] = (),

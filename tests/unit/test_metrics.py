@@ -263,7 +263,7 @@ def test_the_long_table_is_built_in_the_order_sort_long_gives():
     """The KPIs' long table is sorted as rows (issue 18: a fraction of a frame sorted by pandas);
     its order must be sort_long's, ties kept in the order the rows came, capitals before small
     letters and `all` among the names as pandas places them."""
-    from simulator.analysis.metrics import COLUMNS, _long_table, sort_long
+    from simulator.analysis.metrics import COLUMNS, long_table, sort_long
 
     rows = [(0, "fab_b", "hf.liquid", "stockout_days", 1.0),
             (0, "all", "hf.liquid", "stockout_days", 2.0),
@@ -275,7 +275,7 @@ def test_the_long_table_is_built_in_the_order_sort_long_gives():
             (0, "fab_b", "hf.gas", "japan_share_pct_pre", 42.8)]
     expected = sort_long(pd.DataFrame(rows, columns=COLUMNS).astype(
         {"replication": np.int64, "value": float}))
-    pd.testing.assert_frame_equal(_long_table(rows), expected, check_exact=True)
+    pd.testing.assert_frame_equal(long_table(rows), expected, check_exact=True)
     empty = sort_long(pd.DataFrame([], columns=COLUMNS).astype(
         {"replication": np.int64, "value": float}))
-    pd.testing.assert_frame_equal(_long_table([]), empty, check_index_type=False)
+    pd.testing.assert_frame_equal(long_table([]), empty, check_index_type=False)
