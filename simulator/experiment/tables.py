@@ -24,7 +24,7 @@ from simulator.experiment.kpi_inputs import (Arrivals, FabDays, KpiInputs, appli
                                              stored_arrivals, stored_fab_days)
 from simulator.model.licensing import QUANTITY_TOLERANCE_T
 from simulator.config.params import Params
-from simulator.model.records import EVENT_COLUMNS, Recorder
+from simulator.model.records import EVENT_COLUMNS, Recorder, rationing_grid
 
 
 # dates a table can hold (datetime64[ns] spans 1677-2262): a day far outside them (a "never
@@ -149,8 +149,7 @@ def daily_table(rec: Recorder, fab_days: FabDays, cal: Calendar, replication: in
     fd = fab_days
     risk = (np.vstack([np.asarray(rec.risk[s.material], dtype=float) for s in series]) if n
             else np.empty((0, days)))
-    rationing = (np.vstack([np.asarray(s.rationing, dtype=bool) for s in series]) if n
-                 else np.empty((0, days), dtype=bool))
+    rationing = rationing_grid(series, fd.days)
     day = np.tile(np.arange(days), n)
     return pd.DataFrame({
         "replication": replication,
